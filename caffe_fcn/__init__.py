@@ -1,0 +1,1 @@
+"""caffe-fcn: Fully Convolutional Networks for Semantic Segmentation on BVLC Caffe."""

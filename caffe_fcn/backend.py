@@ -1,0 +1,45 @@
+"""The one place that imports Caffe and chooses the device it runs on."""
+import os
+
+
+class CaffeNotInstalled(ImportError):
+    pass
+
+
+def import_caffe():
+    """Import pycaffe, turning its absence into a message that says how to get it."""
+    # Caffe logs every layer it builds at INFO; keep warnings unless the user asks for more.
+    os.environ.setdefault('GLOG_minloglevel', '1')
+    try:
+        import caffe
+    except ImportError as err:
+        raise CaffeNotInstalled(
+            'BVLC Caffe (pycaffe) is not importable: %s. Run `make setup` in the caffe-fcn '
+            'repository and use its environment (.venv/bin/python), or see README.md.' % err) from err
+    return caffe
+
+
+def build_flags():
+    """The CMake flags `make setup` built Caffe with (empty if Caffe came from elsewhere)."""
+    path = os.path.join(os.path.dirname(import_caffe().__file__), 'BUILD_FLAGS')
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def select_device(gpu=None):
+    """Import Caffe and put it in CPU mode (gpu=None, the default) or on CUDA device `gpu`."""
+    caffe = import_caffe()
+    if gpu is None:
+        caffe.set_mode_cpu()
+        return caffe
+    if isinstance(gpu, bool) or not isinstance(gpu, int) or gpu < 0:
+        raise ValueError('gpu must be a device index >= 0, or None for CPU; got %r' % (gpu,))
+    if '-DCPU_ONLY=ON' in build_flags():
+        # Caffe would abort the whole process (LOG(FATAL)) on set_device in a CPU-only build.
+        raise RuntimeError('GPU %d requested, but this Caffe was built CPU-only by `make setup`; '
+                           'run without --gpu, or install a CUDA build of Caffe' % gpu)
+    caffe.set_device(gpu)
+    caffe.set_mode_gpu()
+    return caffe

@@ -1,0 +1,133 @@
+"""Real BVLC Caffe, as installed by `make setup`: layers, Python layer, solver, snapshots."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from caffe_fcn.backend import CaffeNotInstalled, import_caffe, select_device
+
+caffe = select_device()
+L = caffe.layers
+
+
+def test_caffe_has_the_layers_fcn_needs():
+    types = set(caffe.layer_type_list())
+    for needed in ['Python', 'Crop', 'Deconvolution', 'Scale', 'Eltwise', 'SoftmaxWithLoss', 'Dropout',
+                   'Convolution', 'Pooling', 'Concat', 'LRN', 'HDF5Data']:
+        assert needed in types
+
+
+def test_missing_caffe_is_reported_with_the_fix(monkeypatch):
+    monkeypatch.setitem(sys.modules, 'caffe', None)
+    with pytest.raises(CaffeNotInstalled, match='make setup'):
+        import_caffe()
+
+
+def test_gpu_request_on_cpu_only_build_is_a_clear_error():
+    with pytest.raises(RuntimeError, match='CPU-only'):
+        select_device(gpu=0)
+    with pytest.raises(ValueError, match='device index'):
+        select_device(gpu=-1)
+
+
+def write_seg_net(path, height=12, width=14, classes=3):
+    n = caffe.NetSpec()
+    n.data, n.label = L.Python(module='toy_layers', layer='FixedSegData', ntop=2,
+                               param_str=repr(dict(seed=0, height=height, width=width, classes=classes)))
+    gaussian = dict(type='gaussian', std=0.1)
+    n.conv = L.Convolution(n.data, num_output=8, kernel_size=3, stride=2, pad=1, weight_filler=gaussian)
+    n.relu = L.ReLU(n.conv, in_place=True)
+    n.score_lo = L.Convolution(n.relu, num_output=classes, kernel_size=1, weight_filler=gaussian)
+    n.up = L.Deconvolution(n.score_lo, param=[dict(lr_mult=0)],
+                           convolution_param=dict(num_output=classes, kernel_size=4, stride=2, bias_term=False,
+                                                  weight_filler=gaussian))
+    n.score = L.Crop(n.up, n.data, crop_param=dict(axis=2, offset=1))
+    n.loss = L.SoftmaxWithLoss(n.score, n.label, loss_param=dict(ignore_label=255, normalize=False))
+    with open(path, 'w') as f:
+        f.write(str(n.to_proto()))
+    return path
+
+
+def write_solver(path, net_path, prefix, snapshot_format='BINARYPROTO'):
+    from caffe.proto import caffe_pb2
+    s = caffe_pb2.SolverParameter()
+    s.net = net_path
+    s.base_lr = 0.01
+    s.momentum = 0.9
+    s.weight_decay = 0.0005
+    s.lr_policy = 'fixed'
+    s.max_iter = 1000
+    s.display = 0
+    s.snapshot = 0
+    s.snapshot_prefix = prefix
+    s.snapshot_format = getattr(caffe_pb2.SolverParameter, snapshot_format)
+    s.random_seed = 7
+    with open(path, 'w') as f:
+        f.write(str(s))
+    return path
+
+
+def softmax_loss_summed(score, label, ignore=255):
+    """Independent numpy SoftmaxWithLoss with normalize: false (sum over non-ignored pixels)."""
+    score = score[0].astype(np.float64)
+    label = label[0, 0]
+    e = np.exp(score - score.max(axis=0))
+    prob = e / e.sum(axis=0)
+    keep = label != ignore
+    rows, cols = np.nonzero(keep)
+    return -np.log(prob[label[keep].astype(int), rows, cols]).sum()
+
+
+def test_python_layer_net_forward_backward_matches_numpy_loss(tmp_path):
+    net = caffe.Net(write_seg_net(str(tmp_path / 'net.prototxt')), caffe.TRAIN)
+    net.forward()
+    assert net.blobs['score'].data.shape == (1, 3, 12, 14)
+    expected = softmax_loss_summed(net.blobs['score'].data, net.blobs['label'].data)
+    assert float(net.blobs['loss'].data) == pytest.approx(expected, rel=1e-5)
+    net.backward()
+    assert np.abs(net.params['conv'][0].diff).sum() > 0
+    assert np.all(np.isfinite(net.params['score_lo'][0].diff))
+
+
+@pytest.mark.parametrize('fmt,ext', [('BINARYPROTO', ''), ('HDF5', '.h5')])
+def test_solver_snapshot_and_restore_resume_identically(tmp_path, fmt, ext):
+    net_path = write_seg_net(str(tmp_path / 'net.prototxt'))
+    prefix = str(tmp_path / 'snap')
+    solver_path = write_solver(str(tmp_path / 'solver.prototxt'), net_path, prefix, fmt)
+    solver = caffe.SGDSolver(solver_path)
+    start_loss = None
+    for _ in range(6):
+        solver.step(1)
+        start_loss = start_loss if start_loss is not None else float(solver.net.blobs['loss'].data)
+    assert float(solver.net.blobs['loss'].data) < start_loss
+    solver.snapshot()
+    model = '%s_iter_6.caffemodel%s' % (prefix, ext)
+    state = '%s_iter_6.solverstate%s' % (prefix, ext)
+    assert os.path.exists(model) and os.path.exists(state)
+
+    resumed = caffe.SGDSolver(solver_path)
+    resumed.restore(state)
+    assert resumed.iter == 6
+    for name in solver.net.params:
+        for a, b in zip(solver.net.params[name], resumed.net.params[name]):
+            np.testing.assert_array_equal(a.data, b.data)
+    # Momentum history is part of the state: both continue along the same path.
+    solver.step(3)
+    resumed.step(3)
+    for name in solver.net.params:
+        for a, b in zip(solver.net.params[name], resumed.net.params[name]):
+            np.testing.assert_allclose(a.data, b.data, rtol=0, atol=1e-6)
+
+
+def test_caffemodel_loads_into_fresh_net_with_identical_blobs(tmp_path):
+    net_path = write_seg_net(str(tmp_path / 'net.prototxt'))
+    prefix = str(tmp_path / 'snap')
+    solver = caffe.SGDSolver(write_solver(str(tmp_path / 'solver.prototxt'), net_path, prefix))
+    solver.step(2)
+    solver.snapshot()
+    fresh = caffe.Net(net_path, prefix + '_iter_2.caffemodel', caffe.TEST)
+    assert list(fresh.params) == list(solver.net.params)
+    for name in solver.net.params:
+        for a, b in zip(solver.net.params[name], fresh.params[name]):
+            np.testing.assert_array_equal(a.data, b.data)
