@@ -1,0 +1,1 @@
+"""Net generators: every FCN variant from one small NetSpec library (trunks, heads, registry)."""
