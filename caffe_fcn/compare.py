@@ -1,0 +1,105 @@
+"""Our scores side by side with the published ones, with differences, as text or Markdown.
+
+    python -m caffe_fcn.compare runs/voc-fcn8s            # last round of the run
+    python -m caffe_fcn.compare runs/voc-fcn8s/metrics.jsonl --iteration 48000 --markdown
+"""
+import argparse
+import sys
+
+from caffe_fcn import runlog
+from caffe_fcn.published import METRICS, published_for, splits_published_for
+
+METRIC_LABELS = {'pixel_accuracy': 'pixel accuracy', 'mean_accuracy': 'mean accuracy',
+                 'mean_iu': 'mean IU', 'frequency_weighted_iu': 'f.w. IU'}
+
+
+def pick_record(records, iteration=None, source='the log'):
+    """The scored record at `iteration`, or the latest one."""
+    history = runlog.rounds(records)
+    if not history:
+        raise ValueError('%s holds no scored round yet' % source)
+    if iteration is None:
+        return history[-1]
+    for record in history:
+        if record.get('iteration') == iteration:
+            return record
+    raise ValueError('%s has no round at iteration %d; it has %s' % (
+        source, iteration, ', '.join(str(r.get('iteration')) for r in history)))
+
+
+def comparison_tables(record, variant=None, split=None):
+    """One (title, header, rows, note) per output head of a scored record; values in percent."""
+    variant = variant or record.get('variant')
+    split = split or record.get('split')
+    if not variant or not split:
+        raise ValueError('the record names no variant or split: pass --variant and --split')
+    tables = []
+    for output, scores in record['scores'].items():
+        missing = [m for m in METRICS if m not in scores]
+        if missing:
+            raise ValueError('the %s scores lack %s' % (output, ', '.join(missing)))
+        published = published_for(variant, split, output)
+        title = '%s on %s (%s)' % (variant, split, output)
+        if record.get('iteration') is not None:
+            title += ', iteration %d' % record['iteration']
+        header = ['metric', 'ours']
+        for row in published:
+            header += ['%s (%s)' % (row.source, row.model), 'diff']
+        rows = []
+        for metric in METRICS:
+            ours = round(100 * scores[metric], 1)  # differences of the numbers shown
+            cells = [METRIC_LABELS[metric], '%.1f' % ours]
+            for row in published:
+                theirs = getattr(row, metric)
+                cells += ['-', '-'] if theirs is None else ['%.1f' % theirs, '%+.1f' % (ours - theirs)]
+            rows.append(cells)
+        note = None
+        if not published:
+            elsewhere = splits_published_for(variant)
+            note = 'no published number for %s (%s) on %s' % (variant, output, split) + (
+                '; published splits: %s' % ', '.join(elsewhere) if elsewhere else '')
+        tables.append((title, header, rows, note))
+    return tables
+
+
+def as_text(title, header, rows, note):
+    widths = [max(len(line[i]) for line in [header] + rows) for i in range(len(header))]
+    lines = [title]
+    for line in [header] + rows:
+        lines.append('  '.join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                               for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
+    if note:
+        lines.append(note)
+    return '\n'.join(lines)
+
+
+def as_markdown(title, header, rows, note):
+    lines = ['**%s**' % title, '', '| ' + ' | '.join(header) + ' |',
+             '|' + '---|' + '---:|' * (len(header) - 1)]
+    lines += ['| ' + ' | '.join(cells) + ' |' for cells in rows]
+    if note:
+        lines += ['', note]
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.compare', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('log', help='a run directory or its metrics log (metrics.jsonl)')
+    parser.add_argument('--iteration', type=int, help='compare this round (default: the latest)')
+    parser.add_argument('--variant', help="override the log's variant name")
+    parser.add_argument('--split', help="override the log's split name")
+    parser.add_argument('--markdown', action='store_true', help='print Markdown tables')
+    args = parser.parse_args(argv)
+    path = runlog.log_path(args.log)
+    try:
+        record = pick_record(runlog.read(path), args.iteration, path)
+        tables = comparison_tables(record, args.variant, args.split)
+    except (OSError, ValueError) as err:
+        sys.exit('compare: %s' % err)
+    render = as_markdown if args.markdown else as_text
+    print('\n\n'.join(render(*table) for table in tables))
+
+
+if __name__ == '__main__':
+    main()
