@@ -1,6 +1,9 @@
 """fc -> conv: a convolutionalised classifier computes the classifier at every window, in real Caffe."""
 import numpy as np
+import pytest
 
+from caffe_fcn.nets import ilsvrc
+from caffe_fcn.nets.trunks import CLASSIFIER_PAD1
 from caffe_fcn.surgery import transplant
 from surgery_nets import L, caffe, load, randomize
 
@@ -50,3 +53,48 @@ def test_convolutionalised_classifier_equals_classifier_on_every_input_window():
     expected = classifier.forward()['fc8'].reshape(rows, cols, 10).transpose(2, 0, 1)
     assert np.abs(expected).max() > 0.1  # the comparison is not between two near-zero maps
     assert np.abs(scores - expected).max() <= 1e-4
+
+
+@pytest.fixture(scope='module')
+def vgg16_pair():
+    """The VGG16 ILSVRC classifier with random weights and its convolutionalised twin (classifier padding),
+    filled by transplant: each built once, ~0.5 GB of parameters apiece."""
+    classifier = load(ilsvrc.classifier('vgg16'))
+    randomize(classifier, 2)
+    twin = load(ilsvrc.convolutionalised('vgg16', pad1=CLASSIFIER_PAD1['vgg16']))
+    report = transplant(twin, classifier)
+    assert report.reshaped == ['fc6', 'fc7', 'fc8'] and report.dropped == [] and report.untouched == []
+    return classifier, twin
+
+
+def forward_image(net, image):
+    net.blobs['data'].reshape(1, *image.shape)
+    net.reshape()
+    net.blobs['data'].data[0] = image
+    net.forward()
+    return net.blobs
+
+
+def test_vgg16_twin_on_224_input_gives_the_classifier_scores_as_a_1x1_map(vgg16_pair):
+    classifier, twin = vgg16_pair
+    image = np.random.RandomState(3).standard_normal((3, 224, 224)).astype(np.float32)
+    expected = forward_image(classifier, image)['fc8'].data[0].copy()
+    scores = forward_image(twin, image)['fc8'].data[0].copy()
+    assert scores.shape == (1000, 1, 1)
+    assert np.abs(expected).max() > 0.1
+    assert np.abs(scores[:, 0, 0] - expected).max() <= 1e-4
+
+
+def test_vgg16_twin_on_256_input_gives_classifier_fc_layers_on_each_7x7_pool5_window(vgg16_pair):
+    classifier, twin = vgg16_pair
+    image = np.random.RandomState(4).standard_normal((3, 256, 256)).astype(np.float32)
+    scores = forward_image(twin, image)['fc8'].data[0].copy()
+    pool5 = twin.blobs['pool5'].data[0].copy()
+    assert pool5.shape[1:] == (8, 8) and scores.shape == (1000, 2, 2)
+    for i in range(2):
+        for j in range(2):
+            classifier.blobs['pool5'].data[0] = pool5[:, i:i + 7, j:j + 7]
+            classifier.forward(start='fc6')
+            expected = classifier.blobs['fc8'].data[0]
+            assert np.abs(expected).max() > 0.1
+            assert np.abs(scores[:, i, j] - expected).max() <= 1e-4
