@@ -19,6 +19,8 @@ SDIST_VERSION=9.0.2
 
 mkdir -p "$LOG_DIR" "$CACHE_DIR"
 START=$(date +%s)
+STEP_TIMES=""   # "name": seconds, ... for $LOG_DIR/setup-times.jsonl
+CAFFE_CACHE=hit
 
 step() {  # step NAME COMMAND...: run COMMAND with output in $LOG_DIR/NAME.log
     local name=$1; shift
@@ -26,7 +28,9 @@ step() {  # step NAME COMMAND...: run COMMAND with output in $LOG_DIR/NAME.log
     local t0; t0=$(date +%s)
     printf 'setup: %-14s ... ' "$name"
     if "$@" >"$log" 2>&1; then
-        echo "ok ($(( $(date +%s) - t0 )) s)"
+        local dt=$(( $(date +%s) - t0 ))
+        STEP_TIMES="$STEP_TIMES${STEP_TIMES:+, }\"$name\": $dt"
+        echo "ok ($dt s)"
     else
         echo "FAILED"
         echo "setup: step '$name' failed; see $log" >&2
@@ -148,6 +152,7 @@ install_caffe() {
         echo "cache hit: $out"
     else
         echo "cache miss: building into $out"
+        CAFFE_CACHE=miss
         fetch_sdist
         build_caffe "$out"
     fi
@@ -175,4 +180,7 @@ step apt install_apt
 step venv make_venv
 step caffe install_caffe
 step verify verify
-echo "setup: done in $(( $(date +%s) - START )) s (Caffe cache: $CACHE_DIR, venv: $VENV, logs: $LOG_DIR)"
+TOTAL=$(( $(date +%s) - START ))
+printf '{"date": "%s", "total_s": %d, "caffe_cache": "%s", "jobs": %d, "steps": {%s}}\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$TOTAL" "$CAFFE_CACHE" "$JOBS" "$STEP_TIMES" >>"$LOG_DIR/setup-times.jsonl"
+echo "setup: done in $TOTAL s (Caffe build cache $CAFFE_CACHE: $CACHE_DIR; venv: $VENV; logs and times: $LOG_DIR)"
