@@ -1,0 +1,113 @@
+"""Turn a registry Variant into Caffe definitions: its nets and its solver.
+
+Nets: the training and testing nets (train/val or trainval/test) read images through the
+variant's Python data layer; 'deploy' has one Input layer per image input (1xCx500x500,
+reshaped to each image at run time), no Dropout and no loss.
+"""
+from caffe_fcn.backend import import_caffe
+from caffe_fcn.nets import heads, layers
+from caffe_fcn.nets.trunks import TRUNKS
+
+caffe = import_caffe()
+L = caffe.layers
+
+DEPLOY_SIZE = 500
+NO_AUTOMATIC_TESTING = 999999999  # the score hook of caffe_fcn.solve tests after each round
+
+
+def net_path(variant, net_name):
+    """Where a net of `variant` is checked in, relative to the repository root."""
+    return 'nets/%s/%s.prototxt' % (variant.name, net_name)
+
+
+def solver_path(variant):
+    return 'solvers/%s.prototxt' % variant.name
+
+
+def _inputs(n, variant, net_name):
+    """Add the image inputs (and, except for deploy, the labels); return the image tops."""
+    names = [i.name for i in variant.inputs]
+    if net_name == 'deploy':
+        for i in variant.inputs:
+            layer = 'input' if len(variant.inputs) == 1 else 'input_' + i.name
+            n[i.name] = L.Input(name=layer, shape=dict(dim=[1, i.channels, DEPLOY_SIZE,
+                                                            DEPLOY_SIZE]))
+        return [n[name] for name in names]
+    spec = variant.data[net_name]
+    tops = names + [o.label for o in variant.outputs]
+    outs = L.Python(module=spec.module, layer=spec.layer, ntop=len(tops),
+                    param_str=repr(dict(spec.params)))
+    for name, top in zip(tops, outs):
+        n[name] = top
+    return [n[name] for name in names]
+
+
+def net_proto(variant, net_name):
+    """The caffe_pb2.NetParameter of `variant`'s net `net_name` (see variant.nets)."""
+    if net_name not in variant.nets:
+        raise ValueError('variant %r has no net %r; its nets are %s'
+                         % (variant.name, net_name, ', '.join(variant.nets)))
+    n = caffe.NetSpec()
+    images = _inputs(n, variant, net_name)
+    build_trunk = TRUNKS[variant.trunk]
+    trunk = dict(widths=variant.widths, dropout=net_name != 'deploy')
+    if variant.fusion == 'late':
+        fc7s = {i.name: build_trunk(n, top, suffix=i.name, **trunk)
+                for i, top in zip(variant.inputs, images)}
+        coarse = {variant.outputs[0].tag: heads.late_fusion(n, fc7s, variant.outputs[0].classes)}
+        like = images[0]
+    else:
+        if variant.fusion == 'early':
+            n.data = L.Concat(*images)
+            fc7 = build_trunk(n, n.data, conv1_name='conv1_1_bgrd', **trunk)
+            like = n.data
+        else:
+            fc7 = build_trunk(n, images[0], **trunk)
+            like = images[0]
+        coarse = {}
+        for out in variant.outputs:
+            n['score_fr' + out.tag] = layers.score(fc7, out.classes)
+            coarse[out.tag] = n['score_fr' + out.tag]
+    for out in variant.outputs:
+        heads.upsample_head(n, coarse[out.tag], variant.head, out.classes, like, out.score,
+                            trunk=variant.trunk, tag=out.tag)
+        if net_name != 'deploy':
+            n[out.loss] = layers.softmax_loss(n[out.score], n[out.label],
+                                              variant.normalize_loss)
+    proto = n.to_proto()
+    proto.name = variant.name
+    return proto
+
+
+def solver_proto(variant):
+    """The caffe_pb2.SolverParameter of `variant`: the reference settings, nets and snapshots
+    at repository-relative paths (run from the repository root)."""
+    solver = caffe.proto.caffe_pb2.SolverParameter()
+    solver.train_net = net_path(variant, variant.train_split)
+    solver.test_net.append(net_path(variant, variant.test_split))
+    settings = dict(variant.solver)
+    solver.test_iter.append(settings.pop('test_iter'))
+    for key, value in settings.items():
+        setattr(solver, key, value)
+    solver.test_interval = NO_AUTOMATIC_TESTING
+    solver.test_initialization = False
+    solver.snapshot_prefix = 'runs/%s/snapshots/%s' % (variant.name, variant.name)
+    return solver
+
+
+def with_input_layers(variant, proto, height, width):
+    """A copy of a train/val net whose Python data layer is replaced by Input layers of the
+    same tops (images 1xCxHxW, labels 1x1xHxW): the net runs without its dataset."""
+    channels = {i.name: i.channels for i in variant.inputs}
+    out = caffe.proto.caffe_pb2.NetParameter()
+    out.CopyFrom(proto)
+    del out.layer[:]
+    for layer in proto.layer:
+        if layer.type != 'Python':
+            out.layer.add().CopyFrom(layer)
+            continue
+        for top in layer.top:
+            stand_in = out.layer.add(name=top, type='Input')
+            stand_in.top.append(top)
+            stand_in.input_param.shape.add(dim=[1, channels.get(top, 1), height, width])
+    return out
