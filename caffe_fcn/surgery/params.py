@@ -11,6 +11,7 @@ from collections import OrderedDict
 import numpy as np
 
 from caffe_fcn.backend import import_caffe
+from caffe_fcn.paths import resolve
 
 
 class SurgeryError(ValueError):
@@ -68,9 +69,10 @@ def net_params(net):
 
 
 def as_params(source):
-    """A caffe.Net, a caffemodel path or a `{layer: [arrays]}` mapping, as a `{layer: [arrays]}` mapping."""
+    """A caffe.Net, a caffemodel path (relative paths from the repository root) or a `{layer: [arrays]}`
+    mapping, as a `{layer: [arrays]}` mapping."""
     if isinstance(source, (str, os.PathLike)):
-        return read_caffemodel(os.fspath(source))
+        return read_caffemodel(resolve(source))
     if hasattr(source, 'params'):
         return net_params(source)
     return source

@@ -19,22 +19,33 @@ def _fc_into_conv(source_shape, target_shape):
 
 
 @dataclass
-class TransplantReport:
-    """What `transplant` did, by layer name.
+class SurgeryReport:
+    """What surgery did to a net, by layer name.
 
-    copied and reshaped name target layers (reshaped: an InnerProduct weight became a Convolution
-    weight); dropped names source layers with no target; untouched names target layers with
-    parameters that received nothing and keep their initialisation (e.g. new score layers at zero).
+    copied / reshaped: target layers filled from the source (reshaped: an InnerProduct weight became
+    a Convolution weight); derived: target layers computed from a source layer of another name
+    (conv1_1_bgrd from conv1_1); interpolated: Deconvolutions given bilinear kernels; dropped:
+    source layers with no target; untouched: target layers with parameters that received nothing
+    and keep their initialisation (new score layers at zero).
     """
     copied: list = field(default_factory=list)
     reshaped: list = field(default_factory=list)
+    derived: list = field(default_factory=list)
+    interpolated: list = field(default_factory=list)
     dropped: list = field(default_factory=list)
     untouched: list = field(default_factory=list)
 
+    def record(self, kind, names):
+        """Move target layers `names` into list `kind` ('derived' or 'interpolated'), from wherever they were."""
+        for name in names:
+            for listed in (self.copied, self.reshaped, self.untouched):
+                if name in listed:
+                    listed.remove(name)
+            getattr(self, kind).append(name)
+
     def __str__(self):
-        return '\n'.join('%-9s %s' % (what + ':', ' '.join(names) or '-') for what, names in
-                         [('copied', self.copied), ('reshaped', self.reshaped),
-                          ('dropped', self.dropped), ('untouched', self.untouched)])
+        kinds = ['copied', 'reshaped', 'derived', 'interpolated', 'dropped', 'untouched']
+        return '\n'.join('%-13s %s' % (kind + ':', ' '.join(getattr(self, kind)) or '-') for kind in kinds)
 
 
 def transplant(new_net, net, suffix=''):
@@ -46,7 +57,7 @@ def transplant(new_net, net, suffix=''):
     """
     source = as_params(net)
     target = net_params(new_net)
-    report = TransplantReport()
+    report = SurgeryReport()
     copies = []
     for name, blobs in source.items():
         target_name = name + suffix
