@@ -52,24 +52,23 @@ def net_proto(variant, net_name):
     build_trunk = TRUNKS[variant.trunk]
     trunk = dict(widths=variant.widths, dropout=net_name != 'deploy')
     if variant.fusion == 'late':
-        fc7s = {i.name: build_trunk(n, top, suffix=i.name, **trunk)
-                for i, top in zip(variant.inputs, images)}
-        coarse = {variant.outputs[0].tag: heads.late_fusion(n, fc7s, variant.outputs[0].classes)}
-        like = images[0]
+        classes = variant.outputs[0].classes
+        for i, top in zip(variant.inputs, images):
+            fc7 = build_trunk(n, top, suffix=i.name, **trunk)
+            n['score_fr' + i.name] = layers.score(fc7, classes)
+        fused = heads.late_fusion(n, [n['score_fr' + i.name] for i in variant.inputs])
+    elif variant.fusion == 'early':
+        n.data = L.Concat(*images)
+        fc7 = build_trunk(n, n.data, conv1_name='conv1_1_bgrd', **trunk)
     else:
-        if variant.fusion == 'early':
-            n.data = L.Concat(*images)
-            fc7 = build_trunk(n, n.data, conv1_name='conv1_1_bgrd', **trunk)
-            like = n.data
-        else:
-            fc7 = build_trunk(n, images[0], **trunk)
-            like = images[0]
-        coarse = {}
-        for out in variant.outputs:
-            n['score_fr' + out.tag] = layers.score(fc7, out.classes)
-            coarse[out.tag] = n['score_fr' + out.tag]
+        fc7 = build_trunk(n, images[0], **trunk)
+    like = n.data if variant.fusion == 'early' else images[0]
     for out in variant.outputs:
-        heads.upsample_head(n, coarse[out.tag], variant.head, out.classes, like, out.score,
+        if variant.fusion == 'late':
+            coarse = fused
+        else:
+            n['score_fr' + out.tag] = coarse = layers.score(fc7, out.classes)
+        heads.upsample_head(n, coarse, variant.head, out.classes, like, out.score,
                             trunk=variant.trunk, tag=out.tag)
         if net_name != 'deploy':
             n[out.loss] = layers.softmax_loss(n[out.score], n[out.label],

@@ -48,8 +48,9 @@ def _describe(top, names):
 
 def _spatial(params, field, default, layer):
     """One spatial value of a layer parameter; anisotropic settings cannot be mapped."""
+    stem = 'kernel' if field == 'kernel_size' else field  # kernel_h, stride_h, pad_h
     values = []
-    for key in (field, field + '_h', field + '_w'):
+    for key in (field, stem + '_h', stem + '_w'):
         value = params.get(key)
         if value is None:
             continue

@@ -55,11 +55,8 @@ def upsample_head(n, coarse, head, classes, like, final, trunk='vgg16', tag=''):
     return n[final]
 
 
-def late_fusion(n, fc7s, classes):
-    """Two-stream late fusion (NYUD color-HHA): a score_fr<stream> per stream, averaged by an
-    Eltwise SUM with equal coefficients into score_fused. `fc7s` maps stream suffix -> fc7 top."""
-    for suffix, fc7 in fc7s.items():
-        n['score_fr' + suffix] = layers.score(fc7, classes)
-    weight = 1.0 / len(fc7s)
-    n.score_fused = layers.fuse(*[n['score_fr' + s] for s in fc7s], coeff=[weight] * len(fc7s))
+def late_fusion(n, scores):
+    """Two-stream late fusion (NYUD color-HHA): the streams' score_fr<suffix> tops averaged by
+    an Eltwise SUM with equal coefficients, into score_fused."""
+    n.score_fused = layers.fuse(*scores, coeff=[1.0 / len(scores)] * len(scores))
     return n.score_fused

@@ -1,0 +1,315 @@
+"""Every variant's layers, in order, as listed in the reference sheet (fcn-reference.md section 7,
+copied here by hand in its notation), and its solver and data settings."""
+import ast
+
+import pytest
+
+from caffe_fcn.nets import build
+from caffe_fcn.nets.registry import VARIANTS, get_variant
+from tests.nets_support import caffe
+
+P = caffe.proto.caffe_pb2
+
+VGG16 = """\
+conv1_1:Convolution k3 s1 p100 n64
+conv1_2:Convolution k3 s1 p1 n64
+pool1:Pooling MAX k2 s2
+conv2_1:Convolution k3 s1 p1 n128
+conv2_2:Convolution k3 s1 p1 n128
+pool2:Pooling MAX k2 s2
+conv3_1:Convolution k3 s1 p1 n256
+conv3_2:Convolution k3 s1 p1 n256
+conv3_3:Convolution k3 s1 p1 n256
+pool3:Pooling MAX k2 s2
+conv4_1:Convolution k3 s1 p1 n512
+conv4_2:Convolution k3 s1 p1 n512
+conv4_3:Convolution k3 s1 p1 n512
+pool4:Pooling MAX k2 s2
+conv5_1:Convolution k3 s1 p1 n512
+conv5_2:Convolution k3 s1 p1 n512
+conv5_3:Convolution k3 s1 p1 n512
+pool5:Pooling MAX k2 s2
+fc6:Convolution k7 s1 p0 n4096
+drop6:Dropout
+fc7:Convolution k1 s1 p0 n4096
+drop7:Dropout
+"""
+ALEXNET = """\
+conv1:Convolution k11 s4 p100 n96
+pool1:Pooling MAX k3 s2
+norm1:LRN
+conv2:Convolution k5 s1 p2 n256 g2
+pool2:Pooling MAX k3 s2
+norm2:LRN
+conv3:Convolution k3 s1 p1 n384
+conv4:Convolution k3 s1 p1 n384 g2
+conv5:Convolution k3 s1 p1 n256 g2
+pool5:Pooling MAX k3 s2
+fc6:Convolution k6 s1 p0 n4096
+drop6:Dropout
+fc7:Convolution k1 s1 p0 n4096
+drop7:Dropout
+"""
+HEAD_32S = """\
+score_fr:Convolution k1 s1 p0 n{n}
+upscore:Deconvolution k64 s32 p0 n{n} nobias
+score:Crop axis2 off19
+"""
+HEAD_16S = """\
+score_fr:Convolution k1 s1 p0 n{n}
+upscore2:Deconvolution k4 s2 p0 n{n} nobias
+score_pool4:Convolution k1 s1 p0 n{n}
+score_pool4c:Crop axis2 off5
+fuse_pool4:Eltwise
+upscore16:Deconvolution k32 s16 p0 n{n} nobias
+score:Crop axis2 off27
+"""
+HEAD_8S = """\
+score_fr:Convolution k1 s1 p0 n{n}
+upscore2:Deconvolution k4 s2 p0 n{n} nobias
+score_pool4:Convolution k1 s1 p0 n{n}
+score_pool4c:Crop axis2 off5
+fuse_pool4:Eltwise
+upscore_pool4:Deconvolution k4 s2 p0 n{n} nobias
+score_pool3:Convolution k1 s1 p0 n{n}
+score_pool3c:Crop axis2 off9
+fuse_pool3:Eltwise
+upscore8:Deconvolution k16 s8 p0 n{n} nobias
+score:Crop axis2 off31
+"""
+HEAD_8S_ATONCE = """\
+score_fr:Convolution k1 s1 p0 n21
+upscore2:Deconvolution k4 s2 p0 n21 nobias
+scale_pool4:Scale
+score_pool4:Convolution k1 s1 p0 n21
+score_pool4c:Crop axis2 off5
+fuse_pool4:Eltwise
+upscore_pool4:Deconvolution k4 s2 p0 n21 nobias
+scale_pool3:Scale
+score_pool3:Convolution k1 s1 p0 n21
+score_pool3c:Crop axis2 off9
+fuse_pool3:Eltwise
+upscore8:Deconvolution k16 s8 p0 n21 nobias
+score:Crop axis2 off31
+"""
+ALEXNET_HEAD = """\
+score_fr:Convolution k1 s1 p0 n21
+upscore:Deconvolution k63 s32 p0 n21 nobias
+score:Crop axis2 off18
+"""
+LOSS = 'loss:SoftmaxWithLoss\n'
+
+
+def two_heads(head):
+    """SIFT Flow: the head twice, '_sem' (33 classes, loss 'loss') and '_geo' (3, 'loss_geo')."""
+    def tagged(tag, n):
+        lines = []
+        for line in head.format(n=n).splitlines():
+            name, rest = line.split(':')
+            name = name[:-1] + tag + 'c' if name.endswith('c') and 'pool' in name else name + tag
+            lines.append(name + ':' + rest + '\n')
+        return ''.join(lines)
+    return tagged('_sem', 33) + LOSS + tagged('_geo', 3) + 'loss_geo:SoftmaxWithLoss\n'
+
+
+def stream(suffix):
+    return ''.join(line.split(':')[0] + suffix + ':' + line.split(':')[1] + '\n'
+                   for line in VGG16.splitlines())
+
+
+SECTION_7 = {
+    'voc-fcn32s': 'data:Python\n' + VGG16 + HEAD_32S.format(n=21) + LOSS,
+    'voc-fcn16s': 'data:Python\n' + VGG16 + HEAD_16S.format(n=21) + LOSS,
+    'voc-fcn8s': 'data:Python\n' + VGG16 + HEAD_8S.format(n=21) + LOSS,
+    'voc-fcn8s-atonce': 'data:Python\n' + VGG16 + HEAD_8S_ATONCE + LOSS,
+    'voc-fcn-alexnet': 'data:Python\n' + ALEXNET + ALEXNET_HEAD + LOSS,
+    'nyud-fcn32s-color': 'data:Python\n' + VGG16 + HEAD_32S.format(n=40) + LOSS,
+    'nyud-fcn32s-hha': 'data:Python\n' + VGG16 + HEAD_32S.format(n=40) + LOSS,
+    'nyud-fcn32s-color-d': 'color:Python\ndata:Concat\n'
+                           + VGG16.replace('conv1_1:', 'conv1_1_bgrd:')
+                           + HEAD_32S.format(n=40) + LOSS,
+    'nyud-fcn32s-color-hha': 'color:Python\n' + stream('color')
+                             + 'score_frcolor:Convolution k1 s1 p0 n40\n' + stream('hha')
+                             + 'score_frhha:Convolution k1 s1 p0 n40\nscore_fused:Eltwise\n'
+                             + HEAD_32S.format(n=40).split('\n', 1)[1] + LOSS,
+    'siftflow-fcn32s': 'data:Python\n' + VGG16 + two_heads(HEAD_32S),
+    'siftflow-fcn16s': 'data:Python\n' + VGG16 + two_heads(HEAD_16S),
+    'siftflow-fcn8s': 'data:Python\n' + VGG16 + two_heads(HEAD_8S),
+    'pascalcontext-fcn32s': 'data:Python\n' + VGG16 + HEAD_32S.format(n=60) + LOSS,
+    'pascalcontext-fcn16s': 'data:Python\n' + VGG16 + HEAD_16S.format(n=60) + LOSS,
+    'pascalcontext-fcn8s': 'data:Python\n' + VGG16 + HEAD_8S.format(n=60) + LOSS,
+}
+
+
+def notation(layer):
+    """A layer in section 7's notation: name:Type kK sS pP nN [gG] [nobias] (ReLUs omitted)."""
+    text = '%s:%s' % (layer.name, layer.type)
+    if layer.type in ('Convolution', 'Deconvolution'):
+        c = layer.convolution_param
+        text += ' k%d s%d p%d n%d' % (c.kernel_size[0], c.stride[0] if c.stride else 1,
+                                     c.pad[0] if c.pad else 0, c.num_output)
+        text += ' g%d' % c.group if c.group != 1 else ''
+        text += ' nobias' if not c.bias_term else ''
+    elif layer.type == 'Pooling':
+        p = layer.pooling_param
+        text += ' %s k%d s%d' % (P.PoolingParameter.PoolMethod.Name(p.pool), p.kernel_size,
+                                 p.stride)
+    elif layer.type == 'Crop':
+        text += ' axis%d off%d' % (layer.crop_param.axis, layer.crop_param.offset[0])
+    return text
+
+
+def listing(proto):
+    return ''.join(notation(l) + '\n' for l in proto.layer if l.type != 'ReLU')
+
+
+def test_the_sheet_lists_all_fifteen_variants():
+    assert sorted(SECTION_7) == sorted(VARIANTS) and len(VARIANTS) == 15
+
+
+@pytest.mark.parametrize('name', sorted(SECTION_7))
+def test_training_net_layers_match_section_7(name):
+    v = get_variant(name)
+    assert listing(build.net_proto(v, v.train_split)) == SECTION_7[name]
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+def test_every_relu_follows_its_layer_in_place(name):
+    v = get_variant(name)
+    proto = build.net_proto(v, v.train_split)
+    for before, layer in zip(proto.layer, proto.layer[1:]):
+        if layer.type == 'ReLU':
+            assert before.type == 'Convolution'
+            assert list(layer.bottom) == list(layer.top) == [before.top[0]]
+            assert layer.name.startswith('relu')
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+def test_testing_net_differs_only_in_the_data_split(name):
+    v = get_variant(name)
+    train, test = build.net_proto(v, v.train_split), build.net_proto(v, v.test_split)
+    for a, b in zip(train.layer, test.layer):
+        if a.type == 'Python':
+            pa, pb = (ast.literal_eval(l.python_param.param_str) for l in (a, b))
+            assert (pa['split'], pb['split']) == (v.data[v.train_split].params['split'],
+                                                  v.data[v.test_split].params['split'])
+        else:
+            assert a == b
+    assert len(train.layer) == len(test.layer)
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+def test_deploy_net_is_the_training_net_with_inputs_and_without_dropout_and_loss(name):
+    v = get_variant(name)
+    train, deploy = build.net_proto(v, v.train_split), build.net_proto(v, 'deploy')
+    kept = [l for l in train.layer if l.type not in ('Python', 'Dropout', 'SoftmaxWithLoss')]
+    inputs = [l for l in deploy.layer if l.type == 'Input']
+    assert deploy.layer[len(inputs):] == kept
+    assert [l.top[0] for l in inputs] == [i.name for i in v.inputs]
+    assert [list(l.input_param.shape[0].dim) for l in inputs] == \
+        [[1, i.channels, 500, 500] for i in v.inputs]
+    if len(inputs) == 1:
+        assert inputs[0].name == 'input'
+
+
+def test_deploy_voc_fcn8s_has_the_reference_47_layers():
+    assert len(build.net_proto(get_variant('voc-fcn8s'), 'deploy').layer) == 47
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+def test_learned_layers_have_the_reference_param_specs_and_no_filler(name):
+    v = get_variant(name)
+    for layer in build.net_proto(v, v.train_split).layer:
+        if layer.type == 'Convolution':
+            assert [(p.lr_mult, p.decay_mult) for p in layer.param] == [(1, 1), (2, 0)]
+            assert not layer.convolution_param.HasField('weight_filler')
+        if layer.type == 'Deconvolution':
+            assert [p.lr_mult for p in layer.param] == [0]
+            assert not layer.convolution_param.bias_term
+        if layer.type == 'Scale':
+            assert [p.lr_mult for p in layer.param] == [0]
+            assert layer.scale_param.filler.value == pytest.approx(
+                {'scale_pool4': 0.01, 'scale_pool3': 1e-4}[layer.name])
+        if layer.type == 'SoftmaxWithLoss':
+            assert layer.loss_param.ignore_label == 255
+            assert layer.loss_param.normalize == (v.trunk == 'alexnet')
+        if layer.type == 'Eltwise' and layer.name == 'score_fused':
+            assert list(layer.eltwise_param.coeff) == [0.5, 0.5]
+
+
+# Section 7's solvers: base_lr, momentum, iter_size, max_iter, test_iter, snapshot (None: unset).
+SOLVERS = {
+    'voc-fcn32s': (1e-10, 0.99, 1, 100000, 736, 4000),
+    'voc-fcn16s': (1e-12, 0.99, 1, 100000, 736, 4000),
+    'voc-fcn8s': (1e-14, 0.99, 1, 100000, 736, 4000),
+    'voc-fcn8s-atonce': (1e-10, 0.99, 1, 300000, 736, 4000),
+    'voc-fcn-alexnet': (1e-4, 0.9, 20, 100000, 736, 4000),
+    'nyud-fcn32s-color': (1e-10, 0.99, 1, 300000, 654, 2000),
+    'nyud-fcn32s-hha': (1e-10, 0.99, 1, 300000, 654, 2000),
+    'nyud-fcn32s-color-d': (1e-10, 0.99, 1, 300000, 654, 2000),
+    'nyud-fcn32s-color-hha': (1e-12, 0.99, 1, 300000, 654, 2000),
+    'siftflow-fcn32s': (1e-10, 0.99, 1, 300000, 200, None),
+    'siftflow-fcn16s': (1e-12, 0.99, 1, 300000, 200, None),
+    'siftflow-fcn8s': (1e-12, 0.99, 1, 300000, 200, None),
+    'pascalcontext-fcn32s': (1e-10, 0.99, 1, 300000, 5105, 4000),
+    'pascalcontext-fcn16s': (1e-12, 0.99, 1, 300000, 5105, 4000),
+    'pascalcontext-fcn8s': (1e-14, 0.99, 1, 300000, 5105, 4000),
+}
+# Section 7's schedules: rounds x steps.
+SCHEDULES = {'voc': (25, 4000), 'nyud': (50, 2000), 'siftflow': (50, 2000),
+             'context': (50, 8000)}
+
+
+@pytest.mark.parametrize('name', sorted(SOLVERS))
+def test_solver_settings_match_section_7(name):
+    v = get_variant(name)
+    s = build.solver_proto(v)
+    base_lr, momentum, iter_size, max_iter, test_iter, snapshot = SOLVERS[name]
+    assert (s.base_lr, s.momentum, s.iter_size, s.max_iter, list(s.test_iter)) == (
+        pytest.approx(base_lr), pytest.approx(momentum), iter_size, max_iter, [test_iter])
+    assert (s.snapshot if s.HasField('snapshot') else None) == snapshot
+    assert (s.lr_policy, s.weight_decay, s.average_loss, s.display) == (
+        'fixed', pytest.approx(5e-4), 20, 20)
+    assert not s.test_initialization and s.test_interval > s.max_iter
+    assert s.train_net == 'nets/%s/%s.prototxt' % (name, v.train_split)
+    assert list(s.test_net) == ['nets/%s/%s.prototxt' % (name, v.test_split)]
+    assert s.snapshot_prefix == 'runs/%s/snapshots/%s' % (name, name)
+    rounds = 75 if name == 'voc-fcn8s-atonce' else SCHEDULES[v.dataset][0]
+    assert (v.rounds, v.steps) == (rounds, SCHEDULES[v.dataset][1])
+
+
+# Data layers: module, class and params per split (paths relative to the repository root).
+VOC_MEAN = (104.00699, 116.66877, 122.67892)
+DATA = {
+    'voc': {'train': ('caffe_fcn.data.sbd', 'SBDSegDataLayer', dict(
+                sbd_dir='data/sbd/dataset', split='train', mean=VOC_MEAN, seed=1337)),
+            'val': ('caffe_fcn.data.voc', 'VOCSegDataLayer', dict(
+                voc_dir='data/pascal/VOC2011', split='seg11valid', mean=VOC_MEAN, seed=1337))},
+    'siftflow': {s: ('caffe_fcn.data.siftflow', 'SIFTFlowSegDataLayer', dict(
+        siftflow_dir='data/sift-flow', split=s, seed=1337)) for s in ('trainval', 'test')},
+    'context': {s: ('caffe_fcn.data.context', 'PASCALContextSegDataLayer', dict(
+        context_dir='data/pascal-context', voc_dir='data/pascal/VOC2010', split=s, seed=1337))
+        for s in ('train', 'val')},
+}
+NYUD_TOPS = {'nyud-fcn32s-color': (['color', 'label'], ['data', 'label']),
+             'nyud-fcn32s-hha': (['hha', 'label'], ['data', 'label']),
+             'nyud-fcn32s-color-d': (['color', 'depth', 'label'], ['color', 'depth', 'label']),
+             'nyud-fcn32s-color-hha': (['color', 'hha', 'label'], ['color', 'hha', 'label'])}
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+def test_data_layers_read_the_reference_splits_from_repository_paths(name):
+    v = get_variant(name)
+    for net in (v.train_split, v.test_split):
+        layer = build.net_proto(v, net).layer[0]
+        params = ast.literal_eval(layer.python_param.param_str)
+        if v.dataset == 'nyud':
+            modalities, tops = NYUD_TOPS[name]
+            expected = ('caffe_fcn.data.nyud', 'NYUDSegDataLayer', dict(
+                nyud_dir='data/nyud', split=net, tops=modalities, seed=1337))
+        else:
+            expected = DATA[v.dataset][net]
+            tops = ['data', 'sem', 'geo'] if v.dataset == 'siftflow' else ['data', 'label']
+        assert (layer.python_param.module, layer.python_param.layer, params) == expected
+        assert list(layer.top) == tops
+        assert not any(str(p).startswith(('/', '..')) for p in params.values())
