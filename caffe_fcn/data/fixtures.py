@@ -79,7 +79,7 @@ def _paint(rng, label):
 
 def _write_jpeg(path, rgb):
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    Image.fromarray(rgb, mode='RGB').save(path, format='JPEG', quality=95)
+    Image.fromarray(rgb, mode='RGB').save(path, format='JPEG', quality=98, subsampling=0)
 
 
 def _write_png(path, array):
@@ -160,14 +160,15 @@ def write_sbd(sbd_dir, splits, sizes=DEFAULT_SIZES, classes=range(21), seed=0):
 def write_nyud(nyud_dir, splits, sizes=DEFAULT_SIZES, seed=0):
     """NYUD in the FCN release's layout: data/images/img_{id}.png (RGB), data/hha/img_{id}.png
     (3-channel), data/depth/img_{id}.png (16-bit depth in millimetres, some 0 = missing),
-    segmentation/img_{id}.mat['segmentation'] (uint8, 0 void, 1..40), {split}.txt (train.txt
-    without a final newline, as shipped)."""
+    segmentation/img_{id}.mat['segmentation'] (uint8, 0 void on block boundaries, 1..40),
+    {split}.txt (train.txt without a final newline, as shipped)."""
     root = _fresh_dir(nyud_dir)
     rng = np.random.RandomState(seed)
     ids = _ids(splits, '%d', 5001)
     samples = {}
     for n, sample_id in enumerate(i for split in ids.values() for i in split):
-        label = _blocks(rng, _sizes(sizes, n), range(41)).astype(np.uint8)
+        label = _blocks(rng, _sizes(sizes, n), range(1, 41)).astype(np.uint8)
+        label[_boundaries(label)] = 0
         color = _paint(rng, label)
         hha = _paint(rng, (label * 7 + 3) % 256)
         depth = rng.randint(400, 9000, size=label.shape).astype(np.uint16)
@@ -186,15 +187,17 @@ def write_nyud(nyud_dir, splits, sizes=DEFAULT_SIZES, seed=0):
 def write_siftflow(siftflow_dir, splits, sizes=DEFAULT_SIZES, seed=0):
     """SIFT Flow layout: Images/<scenes>/{id}.jpg, SemanticLabels/<scenes>/{id}.mat and
     GeoLabels/<scenes>/{id}.mat, each with the label map S (double, as MATLAB saves it: semantic
-    0 void and 1..33; geometric -1 and 0 void, 1..3) and names, and {split}.txt."""
+    0 void and 1..33; geometric -1 void on block boundaries, 0 void, 1..3) and names, and {split}.txt."""
     root = _fresh_dir(siftflow_dir)
     rng = np.random.RandomState(seed)
     ids = _ids(splits, 'coast_fixture%d', 1)
     samples = {}
     for n, sample_id in enumerate(i for split in ids.values() for i in split):
         sem = _blocks(rng, _sizes(sizes, n), range(34)).astype(np.float64)
-        geo = _blocks(rng, sem.shape, range(-1, 4)).astype(np.float64)
+        geo = _blocks(rng, sem.shape, range(4)).astype(np.float64)
         image = _paint(rng, sem.astype(np.int64))
+        sem[_boundaries(sem)] = 0
+        geo[_boundaries(geo)] = -1
         _write_jpeg(os.path.join(root, 'Images', SCENES, sample_id + '.jpg'), image)
         _write_mat(os.path.join(root, 'SemanticLabels', SCENES, sample_id + '.mat'),
                    {'S': sem, 'names': np.array(['class%02d' % c for c in range(1, 34)], dtype=object)})

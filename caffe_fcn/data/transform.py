@@ -59,6 +59,6 @@ class LabelTable:
         if bad.any():
             values = np.unique(raw[bad])
             raise DataError('label in %s holds value(s) %s outside the valid stored values %s '
-                            '(%d pixels)' % (path, ', '.join(str(v) for v in values[:10].tolist()),
+                            '(%d pixels)' % (path, ', '.join('%g' % v for v in values[:10]),
                                              self.description, int(bad.sum())))
         return labels.astype(np.uint8)
