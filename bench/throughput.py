@@ -1,0 +1,128 @@
+"""Throughput bound: the machine's sgemm rate, the FLOPs of each deploy net at 500x500 (counted
+from its layer shapes, see bench/flops.py), the best forward time those allow, and Caffe's
+measured forward as a multiple of that bound.
+
+The sgemm rate is measured twice: with numpy (its wheel bundles its own OpenBLAS) and through
+Caffe's own BLAS, as a 1x1 convolution without bias, which Caffe runs as one sgemm (no im2col).
+The bound divides by the faster of the two: no forward beats the machine's best matrix product.
+Each forward runs bare pycaffe on random weights and inputs, after one untimed warm-up forward.
+"""
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from bench import common
+from bench.flops import net_flops
+from bench.nets import bench_variant, fill_inputs, load_net, randomize, set_input_size, write_net
+from caffe_fcn.backend import import_caffe
+from caffe_fcn.nets.registry import VARIANTS
+
+FULL = dict(size=500, sgemm_n=2048, conv_m=1024, conv_k=1024, conv_positions=4096)
+QUICK = dict(size=64, sgemm_n=256, conv_m=128, conv_k=128, conv_positions=256)
+QUICK_VARIANTS = ('voc-fcn32s', 'voc-fcn8s', 'voc-fcn-alexnet')
+SGEMM_REPEATS = 5
+
+
+def best_seconds(call, repeats):
+    """Fastest of `repeats` timed calls, after one untimed warm-up call."""
+    call()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def numpy_sgemm_gflops(n, repeats=SGEMM_REPEATS):
+    """GFLOP/s of an n x n by n x n float32 product in numpy (2 n^3 FLOPs)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    return 2 * n ** 3 / best_seconds(lambda: a @ b, repeats) / 1e9
+
+
+def caffe_sgemm_gflops(folder, m, k, positions, repeats=SGEMM_REPEATS):
+    """GFLOP/s of Caffe's sgemm: a 1x1 convolution of k channels to m over `positions` pixels is
+    one (m x k) by (k x positions) product (2 m k positions FLOPs)."""
+    caffe = import_caffe()
+    n = caffe.NetSpec()
+    n.data = caffe.layers.Input(shape=dict(dim=[1, k, 1, positions]))
+    n.product = caffe.layers.Convolution(n.data, num_output=m, kernel_size=1, bias_term=False)
+    path = os.path.join(folder, 'sgemm.prototxt')
+    with open(path, 'w') as f:
+        f.write(str(n.to_proto()))
+    net = load_net(path)
+    randomize(net)
+    fill_inputs(net)
+    return 2 * m * k * positions / best_seconds(net.forward, repeats) / 1e9
+
+
+def deploy_forward(folder, name, quick, size, repeats):
+    """(FLOPs, seconds of the fastest of `repeats` forwards) of variant `name`'s deploy net at size x size."""
+    path = write_net(bench_variant(name, quick), 'deploy', os.path.join(folder, name + '.prototxt'))
+    net = load_net(path)
+    set_input_size(net, size, size)
+    flops = net_flops(net)
+    randomize(net)
+    fill_inputs(net)
+    return flops, best_seconds(net.forward, repeats)
+
+
+def measure(args, sizes):
+    best = {}
+    with tempfile.TemporaryDirectory(prefix='bench-throughput-') as folder:
+        best['numpy_sgemm_gflops'] = numpy_sgemm_gflops(sizes['sgemm_n'])
+        best['caffe_sgemm_gflops'] = caffe_sgemm_gflops(folder, sizes['conv_m'], sizes['conv_k'],
+                                                        sizes['conv_positions'])
+        rate = max(best.values())
+        nets = {}
+        for name in args.variants:
+            flops, seconds = deploy_forward(folder, name, args.quick, sizes['size'], args.repeats)
+            bound = flops / (rate * 1e9)
+            nets[name] = {'gflop': flops / 1e9, 'bound_s': bound, 'caffe_forward_s': seconds,
+                          'multiple_of_bound': seconds / bound}
+    return {'sgemm': dict(best, best_gflops=rate), 'deploy_nets': nets}
+
+
+def notes(median):
+    rate = median['sgemm']
+    lines = ['sgemm: numpy %.1f GFLOP/s, Caffe (1x1 conv) %.1f GFLOP/s; the bound uses %.1f'
+             % (rate['numpy_sgemm_gflops'], rate['caffe_sgemm_gflops'], rate['best_gflops'])]
+    for name, net in median['deploy_nets'].items():
+        lines.append('%-22s %9.4g GFLOP  bound %8.4g s  Caffe forward %8.4g s  = %.2fx the bound'
+                     % (name, net['gflop'], net['bound_s'], net['caffe_forward_s'], net['multiple_of_bound']))
+    return lines
+
+
+def variant_list(text):
+    names = [n for n in text.split(',') if n]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown or not names:
+        raise common.argparse.ArgumentTypeError('unknown variant(s) %s; known: %s'
+                                                % (', '.join(unknown) or '(none given)', ', '.join(VARIANTS)))
+    return names
+
+
+def main(argv=None):
+    parser = common.argument_parser('throughput', __doc__)
+    parser.add_argument('--variants', type=variant_list,
+                        help='comma-separated deploy nets to time (default: all %d; --quick: %s)'
+                             % (len(VARIANTS), ', '.join(QUICK_VARIANTS)))
+    parser.add_argument('--repeats', type=common.positive_int, default=1,
+                        help='timed forwards per net and run, the fastest kept (default 1)')
+    argv = list(argv) if argv is not None else common.sys.argv[1:]
+    args = parser.parse_args(argv)
+    if args.variants is None:
+        args.variants = list(QUICK_VARIANTS if args.quick else VARIANTS)
+    sizes = QUICK if args.quick else FULL
+    settings = dict(sizes, variants=args.variants, repeats=args.repeats, sgemm_repeats=SGEMM_REPEATS,
+                    weights='random (He normal)', quick=args.quick)
+    return common.run_benchmark('throughput', args, argv, settings, lambda run: measure(args, sizes),
+                                notes=notes)
+
+
+if __name__ == '__main__':
+    main()
