@@ -7,6 +7,8 @@ REQUIRE_VENV = @test -x $(PYTHON) || { echo "No project environment: run 'make s
 help:
 	@echo "make setup   install Debian packages, .venv and BVLC Caffe (cached build)"
 	@echo "make test    run the test suite"
+	@echo "make data-voc|data-voc2012|data-sbd|data-nyud|data-siftflow|data-context   download, verify, unpack a dataset into data/"
+	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
 
 setup:
 	bash setup/setup.sh
@@ -14,3 +16,14 @@ setup:
 test:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m pytest
+
+# ---- Data and weights (caffe_fcn.data.fetch; sources and checksums in caffe_fcn/data/sources.py) ----
+.PHONY: data-voc data-voc2012 data-sbd data-nyud data-siftflow data-context
+data-voc data-voc2012 data-sbd data-nyud data-siftflow data-context:
+	$(REQUIRE_VENV)
+	$(PYTHON) -m caffe_fcn.data fetch $(@:data-%=%)
+
+.PHONY: weights-vgg16 weights-alexnet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal
+weights-vgg16 weights-alexnet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal:
+	$(REQUIRE_VENV)
+	$(PYTHON) -m caffe_fcn.data weights $(@:weights-%=%)

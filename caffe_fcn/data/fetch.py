@@ -36,6 +36,10 @@ class _Interrupted(Exception):
     pass
 
 
+def _one_line(err):
+    return ' '.join(str(err).split())
+
+
 def _size(n):
     return '%.1f MiB' % (n / float(1 << 20))
 
@@ -120,12 +124,12 @@ def download(url, dest, verify, rerun, log=print, retries=3, timeout=60):
             break
         except ConnectionError as err:
             raise FetchError('cannot reach %s (%s). Download it by other means and put it at %s, then '
-                             'run `%s` again' % (url, err, dest, rerun)) from None
+                             'run `%s` again' % (url, _one_line(err), dest, rerun)) from None
         except _Interrupted as err:
             kept = os.path.getsize(part) if os.path.exists(part) else 0
             if attempt == retries:
                 raise FetchError('download of %s interrupted (%s); %s kept in %s: run `%s` again to '
-                                 'resume' % (url, err, _size(kept), part, rerun)) from None
+                                 'resume' % (url, _one_line(err), _size(kept), part, rerun)) from None
             log('interrupted (%s); retrying from %s' % (err, _size(kept)))
     try:
         verify(part)
@@ -164,7 +168,8 @@ def verify_archive(path):
                     while source.read(CHUNK):
                         pass
     except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as err:
-        raise FetchError('%s is not a readable tar or zip archive (truncated or corrupt?): %s' % (path, err)) from err
+        raise FetchError('%s is not a readable tar or zip archive (truncated or corrupt?): %s'
+                         % (path, _one_line(err))) from err
 
 
 def verify_caffemodel(path, layers):
@@ -178,7 +183,8 @@ def verify_caffemodel(path, layers):
         with open(path, 'rb') as f:
             net.ParseFromString(f.read())
     except DecodeError as err:
-        raise FetchError('%s is not a Caffe model (cannot parse it as a NetParameter: %s)' % (path, err)) from err
+        raise FetchError('%s is not a Caffe model (cannot parse it as a NetParameter: %s)'
+                         % (path, _one_line(err))) from err
     names = {layer.name for layer in net.layer} | {layer.name for layer in net.layers}
     missing = [name for name in layers if name not in names]
     if missing:
@@ -205,7 +211,7 @@ def _extract(archive, folder):
             with tarfile.open(archive) as t:
                 t.extractall(folder, filter='data')
     except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as err:
-        raise FetchError('cannot unpack %s: %s' % (archive, err)) from err
+        raise FetchError('cannot unpack %s: %s' % (archive, _one_line(err))) from err
 
 
 def _find_root(folder, marker):
