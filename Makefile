@@ -7,6 +7,7 @@ REQUIRE_VENV = @test -x $(PYTHON) || { echo "No project environment: run 'make s
 help:
 	@echo "make setup   install Debian packages, .venv and BVLC Caffe (cached build)"
 	@echo "make test    run the test suite"
+	@echo "make nets    regenerate nets/<variant>/*.prototxt and solvers/ from caffe_fcn/nets (python -m caffe_fcn.nets --list)"
 	@echo "make data-voc|data-voc2012|data-sbd|data-nyud|data-siftflow|data-context   download, verify, unpack a dataset into data/"
 	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
 
@@ -27,3 +28,9 @@ data-voc data-voc2012 data-sbd data-nyud data-siftflow data-context:
 weights-vgg16 weights-alexnet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.data weights $(@:weights-%=%)
+
+# ---- Nets (caffe_fcn.nets: one registry entry per variant; files are generated, never edited) ----
+.PHONY: nets
+nets:
+	$(REQUIRE_VENV)
+	$(PYTHON) -m caffe_fcn.nets --write
