@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from caffe_fcn.surgery import SurgeryError, add_depth_channel, expand_score, read_caffemodel, transplant
-from caffe_fcn.surgery.params import check_caffemodel_fits
+from caffe_fcn.surgery.params import check_caffemodel_fits, copy_caffemodel
 from surgery_nets import L, caffe, load, randomize
 
 
@@ -157,8 +157,29 @@ def test_weights_that_do_not_fit_a_net_are_refused_before_caffe_loads_them(tmp_p
     path = str(tmp_path / 'score3.caffemodel')
     classifier('conv', score_outputs=3).save(path)
     check_caffemodel_fits(path, classifier('conv', score_outputs=3))
-    with pytest.raises(SurgeryError, match=r"layer 'score_fr' holds blobs of \[18, 3\] elements, the net expects "
-                                           r"\[36, 6\]: is it the right model\? get it from X"):
+    with pytest.raises(SurgeryError, match=r"layer 'score_fr' holds blobs of shapes \[\(3, 6, 1, 1\), \(3,\)\], the net "
+                                           r"expects \[\(6, 6, 1, 1\), \(6,\)\]: is it the right model\? get it from X"):
         check_caffemodel_fits(path, classifier('conv', score_outputs=6), 'get it from X')
     with pytest.raises(SurgeryError, match="has no layer 'conv1color'"):
         check_caffemodel_fits(path, classifier('conv', suffix='color'))
+
+
+def test_copy_caffemodel_loads_what_caffe_copy_from_loads(tmp_path):
+    path = str(tmp_path / 'net.caffemodel')
+    saved = classifier('conv', score_outputs=4)
+    randomize(saved, 6)
+    saved.save(path)
+    by_caffe, by_python = classifier('conv', score_outputs=4), classifier('conv', score_outputs=4)
+    by_caffe.copy_from(path)
+    copy_caffemodel(by_python, path)
+    for name in saved.params:
+        for a, b in zip(by_caffe.params[name], by_python.params[name]):
+            np.testing.assert_array_equal(a.data, b.data)
+    assert by_python.params['fc6'][0].data.any()
+
+
+def test_copy_caffemodel_refuses_same_count_in_another_shape_as_caffe_does(tmp_path):
+    path = str(tmp_path / 'ip.caffemodel')
+    classifier('ip').save(path)  # fc6 6 x 18: the same numbers as the 6 x 2 x 3 x 3 convolution
+    with pytest.raises(SurgeryError, match=r"layer 'fc6' holds blobs of shapes \[\(6, 18\), \(6,\)\]"):
+        copy_caffemodel(classifier('conv'), path)

@@ -1,13 +1,31 @@
 """Net surgery: ILSVRC classifiers become fully convolutional nets, and each FCN stage starts from the last.
 
-    transplant(new_net, net, suffix='') -> SurgeryReport   copy parameters by layer name (fc -> conv reshape)
-    upsample_filt(size), interp(net, layers=None)             bilinear kernels into Deconvolution layers
-    expand_score(new_net, new_layer, net, layer)              k old classes into the first k outputs of a wider score
-    add_depth_channel(new_net, new_layer, net, layer)         RGB filters + their mean as the depth channel
+Operations (a source `net` may be a caffe.Net, a caffemodel path or a {layer: [arrays]} mapping):
+    transplant(new_net, net, suffix='') -> SurgeryReport  copy parameters by layer name (+suffix); an
+                                                          InnerProduct weight becomes a Convolution weight
+    upsample_filt(size), interp(net, layers=None)         bilinear kernels into Deconvolution layers (by type)
+    expand_score(new_net, new_layer, net, layer)          k old classes into the first k outputs of a wider score
+    add_depth_channel(new_net, new_layer, net, layer)     RGB filters + their mean as the depth channel
+
+Starting weights (what the solve driver calls; every init ends with interp of all deconvolutions):
+    convolutionalize(trunk, weights, out)                 ILSVRC download -> weights/<trunk>-fcn.caffemodel
+    init_variant(variant, net, weights=None)              dispatch on variant.init.kind:
+        init_from_ilsvrc(net, fcn_weights)                    'ilsvrc', 'ilsvrc-depth' (conv1_1_bgrd derived)
+        init_from_stage(net, weights)                         'stage': 32s -> 16s -> 8s, new score layers zero
+        init_streams(net, {suffix: weights})                  'streams': NYUD color-HHA
+
+Files: copy_caffemodel(net, path) loads any caffemodel (V1 too, over 512 MB too) with errors naming the
+layer; save_caffemodel(net, path, overwrite=False) never replaces a file silently.
+CLI: python -m caffe_fcn.surgery vgg16|alexnet|init VARIANT (see its --help).
 """
 from caffe_fcn.surgery.bilinear import deconvolution_layers, interp, upsample_filt
-from caffe_fcn.surgery.params import SurgeryError, read_caffemodel
+from caffe_fcn.surgery.convolutionalize import convolutionalize
+from caffe_fcn.surgery.netio import load_net, save_caffemodel
+from caffe_fcn.surgery.params import SurgeryError, check_caffemodel_fits, copy_caffemodel, read_caffemodel
+from caffe_fcn.surgery.stages import init_from_ilsvrc, init_from_stage, init_streams, init_variant
 from caffe_fcn.surgery.transplant import SurgeryReport, add_depth_channel, expand_score, transplant
 
-__all__ = ['SurgeryError', 'SurgeryReport', 'add_depth_channel', 'deconvolution_layers', 'expand_score',
-           'interp', 'read_caffemodel', 'transplant', 'upsample_filt']
+__all__ = ['SurgeryError', 'SurgeryReport', 'add_depth_channel', 'check_caffemodel_fits', 'convolutionalize',
+           'copy_caffemodel', 'deconvolution_layers', 'expand_score', 'init_from_ilsvrc', 'init_from_stage',
+           'init_streams', 'init_variant', 'interp', 'load_net', 'read_caffemodel', 'save_caffemodel',
+           'transplant', 'upsample_filt']

@@ -21,9 +21,9 @@ def _absolute(path):
 
 
 def _convolutionalize(args):
-    from caffe_fcn.surgery.convolutionalize import convolutionalize
+    from caffe_fcn.surgery.convolutionalize import FCN_WEIGHTS, convolutionalize
     report = convolutionalize(args.command, _absolute(args.weights), _absolute(args.out), overwrite=args.force)
-    return report, args.out or 'weights/%s-fcn.caffemodel' % args.command
+    return report, args.out or FCN_WEIGHTS[args.command]
 
 
 def _init(args):

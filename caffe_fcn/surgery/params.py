@@ -2,8 +2,8 @@
 
 Surgery reads its sources as `{layer name: [weights, bias, ...]}` so that a snapshot can be read
 without the net definition (and the data layers) that wrote it. Raw ILSVRC downloads use Caffe's
-old V1 format, which only Caffe's own loader upgrades: those go through `check_caffemodel_fits`
-and then `caffe.Net(deploy, weights)` instead.
+old V1 format, whose 4-D legacy blob shapes only make sense against a net: `copy_caffemodel`
+loads them into the generated ILSVRC classifier by Caffe's own rules.
 """
 import os
 from collections import OrderedDict
@@ -56,13 +56,6 @@ def read_caffemodel(path):
     return OrderedDict((layer.name, [_blob_array(b) for b in layer.blobs]) for layer in proto.layer if layer.blobs)
 
 
-def blob_counts(path):
-    """`{layer name: [element count per blob]}` of any caffemodel (V1 included), without copying data."""
-    proto = load_caffemodel(path)
-    return OrderedDict((layer.name, [len(b.data) for b in layer.blobs])
-                       for layer in list(proto.layer) + list(proto.layers) if layer.blobs)
-
-
 def net_params(net):
     """`{layer name: [writable arrays]}` of a caffe.Net: views of its blobs, in net order."""
     return OrderedDict((name, [blob.data for blob in blobs]) for name, blobs in net.params.items())
@@ -83,18 +76,39 @@ def layer_types(net):
     return OrderedDict((name, layer.type) for name, layer in zip(net._layer_names, net.layers))
 
 
-def check_caffemodel_fits(path, net, where_to_get=''):
-    """Refuse, with the layer at fault, a caffemodel whose parameter layers differ from `net`'s.
+def _fits(blob, shape):
+    """Caffe's rule for loading a stored blob: the same shape, or, for a pre-2015 blob, the same
+    4-D num/channels/height/width as the target shape padded with leading 1s."""
+    if blob.HasField('shape'):
+        return tuple(blob.shape.dim) == shape
+    return len(shape) <= 4 and (blob.num, blob.channels, blob.height, blob.width) == (1,) * (4 - len(shape)) + shape
 
-    Caffe itself aborts the whole process on such a file; this check turns that into an exception.
-    Extra layers in the file (e.g. a training net's loss) are fine: Caffe ignores them.
+
+def check_caffemodel_fits(path, net, where_to_get=''):
+    """Refuse, with the file and layer at fault, a caffemodel that Caffe's `net.copy_from` would not
+    load into `net` (Caffe aborts the whole process instead). Returns the file's layers by name.
+
+    A layer the net needs but the file lacks, or a blob of another shape, is an error; extra
+    layers in the file (a training net's loss, fc8 of a classifier) are ignored, as Caffe does.
     """
-    counts = blob_counts(path)
+    stored = load_caffemodel(path)
+    stored = {layer.name: layer for layer in list(stored.layer) + list(stored.layers) if layer.blobs}
     hint = ' ' + where_to_get if where_to_get else ''
     for name, blobs in net.params.items():
-        if name not in counts:
+        if name not in stored:
             raise SurgeryError('%s has no layer %r that the net needs: is it the right model?%s' % (path, name, hint))
-        want = [blob.data.size for blob in blobs]
-        if counts[name] != want:
-            raise SurgeryError('%s: layer %r holds blobs of %s elements, the net expects %s: '
-                               'is it the right model?%s' % (path, name, counts[name], want, hint))
+        sources = stored[name].blobs
+        if len(sources) != len(blobs) or not all(_fits(b, t.data.shape) for b, t in zip(sources, blobs)):
+            raise SurgeryError('%s: layer %r holds blobs of shapes %s, the net expects %s: is it the right model?%s'
+                               % (path, name, [_blob_array(b).shape for b in sources],
+                                  [t.data.shape for t in blobs], hint))
+    return stored
+
+
+def copy_caffemodel(net, path, where_to_get=''):
+    """`net.copy_from(path)` done in Python, after `check_caffemodel_fits`: any format (V1 included) and
+    any size (Caffe's reader in this build stops at 512 MB, and a VGG16 caffemodel is 528 MB)."""
+    stored = check_caffemodel_fits(path, net, where_to_get)
+    for name, blobs in net.params.items():
+        for blob, target in zip(stored[name].blobs, blobs):
+            target.data[...] = _blob_array(blob).reshape(target.data.shape)
