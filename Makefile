@@ -10,6 +10,7 @@ help:
 	@echo "make nets    regenerate nets/<variant>/*.prototxt and solvers/ from caffe_fcn/nets (python -m caffe_fcn.nets --list)"
 	@echo "make data-voc|data-voc2012|data-sbd|data-nyud|data-siftflow|data-context   download, verify, unpack a dataset into data/"
 	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
+	@echo "make vgg16-fcn|alexnet-fcn   convolutionalise the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
 
 setup:
 	bash setup/setup.sh
@@ -34,3 +35,11 @@ weights-vgg16 weights-alexnet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-p
 nets:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.nets --write
+
+# ---- Surgery (caffe_fcn.surgery: ILSVRC classifiers -> the fully convolutional weights the 32s nets start from) ----
+.PHONY: vgg16-fcn alexnet-fcn
+vgg16-fcn: weights/vgg16-fcn.caffemodel
+alexnet-fcn: weights/alexnet-fcn.caffemodel
+weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel:
+	$(REQUIRE_VENV)
+	$(PYTHON) -m caffe_fcn.surgery $(@:weights/%-fcn.caffemodel=%)
