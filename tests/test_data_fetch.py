@@ -28,7 +28,8 @@ PAYLOAD = bytes(range(256)) * 1200  # 300 KiB
 class Server:
     """Serves `files` (path -> bytes) with Range support. `cut_after`: the first response for each
     path promises the whole file but the connection closes after that many bytes.
-    `ranges=False`: Range headers are ignored (200 and the whole file)."""
+    `ranges=False`: Range headers are ignored (200 and the whole file); `ranges='wrong'`: a range
+    request is answered 206 but from byte 0."""
 
     def __init__(self, files, cut_after=None, ranges=True):
         self.files, self.cut_after, self.ranges = files, cut_after, ranges
@@ -49,8 +50,10 @@ class Server:
                     self.send_header('Content-Range', 'bytes */%d' % len(body))
                     self.end_headers()
                     return
-                self.send_response(206 if start else 200)
-                if start:
+                partial = bool(start) or bool(wanted and server.ranges == 'wrong')
+                start = 0 if server.ranges == 'wrong' else start
+                self.send_response(206 if partial else 200)
+                if partial:
                     self.send_header('Content-Range', 'bytes %d-%d/%d' % (start, len(body) - 1, len(body)))
                 self.send_header('Content-Length', str(len(body) - start))
                 self.end_headers()
@@ -129,6 +132,30 @@ def test_server_ignoring_range_restarts_from_zero(tmp_path):
     with Server({'/file.bin': PAYLOAD}, ranges=False) as server:
         download(server.url('/file.bin'), dest, verifier(Source('x', '', '', checksum('sha1', PAYLOAD))),
                  'make data-x', log=lambda line: None)
+    with open(dest, 'rb') as f:
+        assert f.read() == PAYLOAD
+
+
+def test_part_already_complete_is_verified_and_renamed_after_a_416(tmp_path):
+    dest = str(tmp_path / 'file.bin')
+    with open(dest + '.part', 'wb') as f:
+        f.write(PAYLOAD)
+    with Server({'/file.bin': PAYLOAD}) as server:
+        download(server.url('/file.bin'), dest, verifier(Source('x', '', '', checksum('sha256', PAYLOAD))),
+                 'make data-x', log=lambda line: None)
+        assert server.requests == [('/file.bin', 'bytes=%d-' % len(PAYLOAD))]
+    with open(dest, 'rb') as f:
+        assert f.read() == PAYLOAD
+
+
+def test_server_resuming_at_the_wrong_offset_is_not_appended_but_restarted(tmp_path):
+    dest = str(tmp_path / 'file.bin')
+    with open(dest + '.part', 'wb') as f:
+        f.write(PAYLOAD[:1000])
+    with Server({'/file.bin': PAYLOAD}, ranges='wrong') as server:
+        download(server.url('/file.bin'), dest, verifier(Source('x', '', '', checksum('sha1', PAYLOAD))),
+                 'make data-x', log=lambda line: None, retries=1)
+        assert server.requests == [('/file.bin', 'bytes=1000-'), ('/file.bin', None)]
     with open(dest, 'rb') as f:
         assert f.read() == PAYLOAD
 

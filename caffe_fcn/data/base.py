@@ -47,11 +47,11 @@ def parse_params(param_str, defaults, where):
     return {**defaults, **given}
 
 
-def check_mean(value, where, key='mean'):
-    """A 3-number mean in BGR order."""
+def check_mean(value, where):
+    """The `mean` parameter: three numbers in BGR order."""
     if (not isinstance(value, (list, tuple)) or len(value) != 3
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise DataError('%s: %s must be three numbers (B, G, R), got %r' % (where, key, value))
+        raise DataError('%s: mean must be three numbers (B, G, R), got %r' % (where, value))
     return np.array(value, dtype=np.float32)
 
 

@@ -86,7 +86,13 @@ def _stream(url, part, log, timeout):
     except (urllib.error.URLError, OSError, HTTPException) as err:
         raise ConnectionError(getattr(err, 'reason', err)) from err
     with response:
-        if have and response.status == 206 and _content_range_start(response.headers.get('Content-Range')) == have:
+        if response.status == 206:
+            start = _content_range_start(response.headers.get('Content-Range'))
+            if start != have:
+                if os.path.exists(part):
+                    os.remove(part)
+                raise _Interrupted('asked to resume at byte %d, the server sent from %s; the part was '
+                                   'deleted' % (have, start))
             log('resuming %s at %s' % (os.path.basename(part)[:-5], _size(have)))
             mode = 'ab'
         else:
