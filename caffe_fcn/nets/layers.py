@@ -6,7 +6,6 @@ layers start at Caffe's zero default, and deconvolutions are filled with bilinea
 surgery (`caffe_fcn.surgery.interp`) and never learn (lr_mult 0).
 """
 from caffe_fcn.backend import import_caffe
-
 from caffe_fcn.nets.coord_map import crop_offset
 
 caffe = import_caffe()
