@@ -159,8 +159,9 @@ def nyud(name, modalities, init, base_lr, fusion=None):
         inputs = (DataTop('data', channels[modalities[0]]),)
     else:
         inputs = tuple(DataTop(m, channels[m]) for m in modalities)
-    spec = lambda split: DataSpec('caffe_fcn.data.nyud', 'NYUDSegDataLayer', dict(
-        nyud_dir='data/nyud', split=split, tops=list(modalities) + ['label'], seed=SEED))
+    def spec(split):
+        return DataSpec('caffe_fcn.data.nyud', 'NYUDSegDataLayer', dict(
+            nyud_dir='data/nyud', split=split, tops=list(modalities) + ['label'], seed=SEED))
     return Variant(
         name=name, dataset='nyud', trunk='vgg16', head='32s', outputs=_semantic(40),
         train_split='trainval', test_split='test',
@@ -172,8 +173,9 @@ def nyud(name, modalities, init, base_lr, fusion=None):
 def siftflow(name, head, init, base_lr):
     """SIFT Flow: two heads, semantic (33 classes) and geometric (3); trainval 2,486, test 200.
     The reference solver sets no snapshot interval (the driver snapshots each round)."""
-    spec = lambda split: DataSpec('caffe_fcn.data.siftflow', 'SIFTFlowSegDataLayer', dict(
-        siftflow_dir='data/sift-flow', split=split, seed=SEED))
+    def spec(split):
+        return DataSpec('caffe_fcn.data.siftflow', 'SIFTFlowSegDataLayer', dict(
+            siftflow_dir='data/sift-flow', split=split, seed=SEED))
     return Variant(
         name=name, dataset='siftflow', trunk='vgg16', head=head,
         outputs=(Output('semantic', 'score_sem', 'sem', 'loss', 33, '_sem'),
@@ -185,9 +187,10 @@ def siftflow(name, head, init, base_lr):
 
 def context(name, head, init, base_lr):
     """PASCAL-Context, 59 classes + background (60 outputs): VOC2010 train / val (5,105)."""
-    spec = lambda split: DataSpec('caffe_fcn.data.context', 'PASCALContextSegDataLayer', dict(
-        context_dir='data/pascal-context', voc_dir='data/pascal/VOC2010', split=split,
-        seed=SEED))
+    def spec(split):
+        return DataSpec('caffe_fcn.data.context', 'PASCALContextSegDataLayer', dict(
+            context_dir='data/pascal-context', voc_dir='data/pascal/VOC2010', split=split,
+            seed=SEED))
     return Variant(
         name=name, dataset='context', trunk='vgg16', head=head, outputs=_semantic(60),
         train_split='train', test_split='val',
