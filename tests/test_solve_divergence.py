@@ -1,0 +1,91 @@
+"""The divergence guard: a NaN loss stops training before its backward pass, with the message, the
+iteration and the last good snapshot kept; and the guard leaves normal training exactly as it was."""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+import solve_fixtures
+from caffe_fcn import runlog
+from caffe_fcn.backend import select_device
+from caffe_fcn.divergence import guarded
+from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.surgery.stages import init_variant
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+
+# Round 1 trains normally; the run is then resumed with an absurd learning rate (1e8).
+DIVERGING_RUN = '''
+import sys
+sys.path.insert(0, %(tests)r)
+import solve_fixtures
+from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.solve import SolveError, train
+fixture = solve_fixtures.voc_fixture(%(folder)r + '/VOC')
+trunk = solve_fixtures.random_fcn_trunk(%(folder)r + '/trunk.caffemodel')
+good = solve_fixtures.voc_twin('voc-fcn32s', fixture, rounds=1, steps=2)
+train(good, NetFiles.written(good, %(folder)r + '/nets'), %(folder)r + '/run', weights=[trunk], say=print)
+print('FIRST ROUND DONE', flush=True)
+absurd = solve_fixtures.voc_twin('voc-fcn32s', fixture, rounds=5, steps=2, base_lr=1e8)
+try:
+    train(absurd, NetFiles.written(absurd, %(folder)r + '/absurd'), %(folder)r + '/run',
+          resume=%(folder)r + '/run/snapshots/voc-fcn32s_iter_2.solverstate', say=print)
+except SolveError as err:
+    sys.exit(str(err))
+'''
+
+
+def test_absurd_learning_rate_stops_with_message_and_iteration_and_keeps_the_last_snapshot(tmp_path):
+    folder = str(tmp_path)
+    # A subprocess, so that the test also sees the process end cleanly: no abort from a damaged heap.
+    done = subprocess.run([sys.executable, '-c', DIVERGING_RUN % dict(tests=TESTS, folder=folder)],
+                          capture_output=True, text=True, timeout=300)
+    assert 'FIRST ROUND DONE' in done.stdout, done.stderr
+    assert done.returncode == 1, done.stderr
+    message = done.stderr.strip().splitlines()[-1]
+    assert message.startswith("voc-fcn32s diverged: the semantic loss (blob 'loss') is nan at iteration ")
+    iteration = int(message.split('at iteration ')[1].split('.')[0])
+    assert iteration > 2
+    kept = os.path.join(folder, 'run', 'snapshots', 'voc-fcn32s_iter_2.solverstate')
+    assert 'the last good snapshot is %s' % kept in message
+    assert sorted(os.listdir(os.path.join(folder, 'run', 'snapshots'))) == [
+        'voc-fcn32s_iter_2.caffemodel', 'voc-fcn32s_iter_2.solverstate']
+    last = runlog.read(os.path.join(folder, 'run', 'metrics.jsonl'))[-1]
+    assert (last['event'], last['iteration'], last['loss'], last['last_snapshot']) == ('diverged', iteration, 'nan', kept)
+
+
+def test_guarded_training_net_learns_exactly_like_the_plain_one(tmp_path):
+    caffe = select_device()
+    fixture = solve_fixtures.voc_fixture(tmp_path / 'VOC')
+    trunk = solve_fixtures.random_fcn_trunk(tmp_path / 'trunk.caffemodel')
+    variant = solve_fixtures.voc_twin('voc-fcn32s', fixture)
+    nets = NetFiles.written(variant, str(tmp_path / 'nets'))
+
+    def train_four_steps(guard):
+        settings = nets.solver()
+        settings.random_seed = 5  # same dropout masks in both solvers
+        settings.snapshot_prefix = str(tmp_path / 'snap')
+        folder = tempfile.mkdtemp(dir=tmp_path)
+        if guard:
+            settings.train_net = os.path.join(folder, 'train.prototxt')
+            with open(settings.train_net, 'w') as f:
+                f.write(str(guarded(nets.net_param('train'), variant.outputs)))
+        with open(os.path.join(folder, 'solver.prototxt'), 'w') as f:
+            f.write(str(settings))
+        solver = caffe.get_solver(f.name)
+        init_variant(variant, solver.net, [trunk])
+        losses = []
+        for _ in range(4):
+            solver.step(1)
+            losses.append(float(solver.net.blobs['loss'].data))
+        return solver, losses
+
+    plain, plain_losses = train_four_steps(False)
+    guarded_solver, guarded_losses = train_four_steps(True)
+    assert 'divergence_guard' in guarded_solver.net._layer_names
+    assert guarded_losses == plain_losses and plain_losses[-1] < plain_losses[0]
+    for name in plain.net.params:
+        for a, b in zip(plain.net.params[name], guarded_solver.net.params[name]):
+            np.testing.assert_array_equal(a.data, b.data)

@@ -1,0 +1,136 @@
+"""The solve driver on narrow twins and fixture data, with real Caffe: rounds, log, snapshots,
+scores, resume, refusals, and the weights each variant starts from."""
+import dataclasses
+import os
+
+import pytest
+
+import solve_fixtures
+from caffe_fcn import runlog
+from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.nets.registry import get_variant
+from caffe_fcn.paths import ROOT
+from caffe_fcn.score import score
+from caffe_fcn.solve import SolveError, default_init_weights, missing_data, train
+
+QUIET = dict(say=lambda line: None)
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('solve')
+    fixture = solve_fixtures.voc_fixture(folder / 'VOC')
+    trunk = solve_fixtures.random_fcn_trunk(folder / 'vgg16-fcn-twin.caffemodel')
+    return folder, fixture, trunk
+
+
+def twin_nets(folder, fixture, **changes):
+    variant = solve_fixtures.voc_twin('voc-fcn32s', fixture, **changes)
+    return variant, NetFiles.written(variant, str(folder / 'nets'))
+
+
+def records(run_dir):
+    return runlog.read(os.path.join(run_dir, 'metrics.jsonl'))
+
+
+def test_two_rounds_log_snapshot_and_score_every_round_and_link_the_final_model(setup, tmp_path):
+    folder, fixture, trunk = setup
+    variant, nets = twin_nets(tmp_path, fixture, rounds=2, steps=3)
+    run = str(tmp_path / 'run')
+    final = train(variant, nets, run, weights=[trunk], **QUIET)
+
+    log = records(run)
+    assert [r['event'] for r in log] == ['start', 'round', 'round']
+    assert log[0]['weights'] == [trunk]
+    first, second = log[1:]
+    assert (first['iteration'], first['round'], second['iteration'], second['round']) == (3, 1, 6, 2)
+    for r in (first, second):
+        assert r['variant'] == 'voc-fcn32s' and r['split'] == 'val'
+        scores = r['scores']['semantic']
+        assert scores['images'] == len(fixture.splits['val'])
+        assert 0 <= scores['mean_iu'] <= 1 and scores['loss'] > 0
+        assert scores['absent_classes'] == [c for c in range(21) if c not in (0, 15)]
+        assert r['train_loss']['semantic'] > 0 and r['wall_time'] > 0
+        assert os.path.isfile(os.path.join(run, r['snapshot']))
+    snapshots = sorted(os.listdir(os.path.join(run, 'snapshots')))
+    assert snapshots == ['voc-fcn32s_iter_%d.%s' % (i, ext) for i in (3, 6) for ext in ('caffemodel', 'solverstate')]
+    assert final == os.path.join(run, 'voc-fcn32s.caffemodel')
+    assert os.path.realpath(final) == os.path.join(os.path.realpath(run), 'snapshots', 'voc-fcn32s_iter_6.caffemodel')
+
+    # The round's scores are those of its snapshot: the test net shared the trained weights.
+    net, split = nets.test_net(final)
+    rescored = score(net, variant.outputs)['semantic']
+    logged = second['scores']['semantic']
+    for key in ('pixel_accuracy', 'mean_iu', 'loss'):
+        assert rescored[key] == pytest.approx(logged[key], rel=1e-5)
+    assert rescored['per_class_iu'][15] == pytest.approx(logged['per_class_iu'][15], rel=1e-5)
+
+
+def test_resume_continues_at_the_snapshot_iteration_and_appends_to_the_log(setup, tmp_path):
+    folder, fixture, trunk = setup
+    variant, nets = twin_nets(tmp_path, fixture, rounds=2, steps=2)
+    run = str(tmp_path / 'run')
+    train(variant, nets, run, weights=[trunk], **QUIET)
+    before = open(os.path.join(run, 'metrics.jsonl')).read()
+
+    state = os.path.join(run, 'snapshots', 'voc-fcn32s_iter_4.solverstate')
+    final = train(variant, nets, run, rounds=3, resume=state, **QUIET)
+    text = open(os.path.join(run, 'metrics.jsonl')).read()
+    assert text.startswith(before)  # continued, not overwritten
+    log = records(run)
+    assert [(r['event'], r['iteration']) for r in log] == [
+        ('start', 0), ('round', 2), ('round', 4), ('resume', 4), ('round', 6)]
+    assert [r['iteration'] for r in runlog.rounds(log)] == [2, 4, 6]
+    assert os.path.basename(os.path.realpath(final)) == 'voc-fcn32s_iter_6.caffemodel'
+
+    # Resuming from iteration 2 would overwrite the snapshots of 4 and 6: refused before any step.
+    with pytest.raises(SolveError, match='would overwrite the later snapshots .*iter_4.solverstate'):
+        train(variant, nets, run, rounds=3, resume=state.replace('_4.', '_2.'), **QUIET)
+    with pytest.raises(SolveError, match='already the end of the schedule'):
+        train(variant, nets, run, rounds=3, resume=state.replace('_4.', '_6.'), **QUIET)
+    assert open(os.path.join(run, 'metrics.jsonl')).read() == text
+
+
+def test_fresh_run_into_a_used_run_directory_is_refused_with_the_resume_command(setup, tmp_path):
+    folder, fixture, trunk = setup
+    variant, nets = twin_nets(tmp_path, fixture, rounds=1, steps=1)
+    run = str(tmp_path / 'run')
+    train(variant, nets, run, weights=[trunk], **QUIET)
+    log_before = open(os.path.join(run, 'metrics.jsonl')).read()
+    with pytest.raises(SolveError, match=r'already holds a run .*--resume \S*voc-fcn32s_iter_1.solverstate'):
+        train(variant, nets, run, weights=[trunk], **QUIET)
+    assert open(os.path.join(run, 'metrics.jsonl')).read() == log_before
+
+
+def test_training_loss_goes_down_over_a_few_dozen_iterations(setup, tmp_path):
+    folder, fixture, trunk = setup
+    variant, nets = twin_nets(tmp_path, fixture, rounds=3, steps=10)
+    run = str(tmp_path / 'run')
+    train(variant, nets, run, weights=[trunk], **QUIET)
+    losses = [r['train_loss']['semantic'] for r in runlog.rounds(records(run))]
+    assert all(map(lambda value: value == value and value < float('inf'), losses))
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_missing_data_and_start_weights_name_the_commands_that_make_them(setup, tmp_path):
+    folder, fixture, trunk = setup
+    twin = solve_fixtures.voc_twin('voc-fcn32s', fixture)
+    spec = twin.data['train']
+    nowhere = dataclasses.replace(twin, data=dict(twin.data, train=dataclasses.replace(
+        spec, params=dict(spec.params, voc_dir=str(tmp_path / 'none')))))
+    (problem,) = missing_data(nowhere)
+    assert str(tmp_path / 'none') in problem and '`make data-voc`' in problem and 'train net' in problem
+    assert missing_data(twin) == []
+
+    runs = os.path.join(ROOT, 'runs')
+    assert default_init_weights(get_variant('voc-fcn32s')) == [
+        (os.path.join(ROOT, 'weights', 'vgg16-fcn.caffemodel'), 'make vgg16-fcn')]
+    assert default_init_weights(get_variant('voc-fcn8s')) == [
+        (os.path.join(runs, 'voc-fcn16s', 'voc-fcn16s.caffemodel'), 'make voc-fcn16s')]
+    assert default_init_weights(get_variant('nyud-fcn32s-color-hha')) == [
+        (os.path.join(runs, s, s + '.caffemodel'), 'make ' + s) for s in ('nyud-fcn32s-color', 'nyud-fcn32s-hha')]
+
+    variant, nets = twin_nets(tmp_path, fixture)
+    with pytest.raises(SolveError, match=r'starts from \S*absent.caffemodel, which does not exist: check --weights'):
+        train(variant, nets, str(tmp_path / 'run'), weights=[str(tmp_path / 'absent.caffemodel')], **QUIET)
+    assert not os.path.exists(tmp_path / 'run')
