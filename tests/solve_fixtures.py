@@ -5,12 +5,13 @@ import dataclasses
 import numpy as np
 
 from caffe_fcn.data.fixtures import write_siftflow, write_voc
+from caffe_fcn.data.voc import VOC_MEAN_BGR
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.registry import DataSpec, get_variant
 from caffe_fcn.surgery.netio import load_net, save_caffemodel
 
 WIDTHS = (4, 4, 8, 8, 8, 16)
-MEAN = (100.0, 100.0, 100.0)
+MEAN = VOC_MEAN_BGR  # as the registered VOC variants: CLIs that read a twin's files use the registry's
 VOC_SPLITS = {'train': 3, 'val': 2, 'test': 3}
 
 
