@@ -10,6 +10,7 @@ help:
 	@echo "make nets    regenerate nets/<variant>/*.prototxt and solvers/ from caffe_fcn/nets (python -m caffe_fcn.nets --list)"
 	@echo "make data-voc|data-voc2012|data-sbd|data-nyud|data-siftflow|data-context   download, verify, unpack a dataset into data/"
 	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
+	@echo "make bench   run the benchmarks twice each (medians): bench/results/*.json and the README table; make bench-quick: smoke pass"
 	@echo "make vgg16-fcn|alexnet-fcn   convolutionalise the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
 
 setup:
@@ -43,3 +44,13 @@ alexnet-fcn: weights/alexnet-fcn.caffemodel
 weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.surgery $(@:weights/%-fcn.caffemodel=%)
+
+# ---- Benchmarks (bench/: each prints its figures and writes bench/results/<name>.json; see README, Benchmarks) ----
+.PHONY: bench bench-quick
+bench:
+	$(REQUIRE_VENV)
+	$(PYTHON) -m bench.run
+
+bench-quick:
+	$(REQUIRE_VENV)
+	$(PYTHON) -m bench.run --quick

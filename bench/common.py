@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -134,8 +135,9 @@ def run_child(args):
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if process.returncode:
-        raise BenchError('%s exited with status %d; its last output:\n%s'
-                         % (' '.join(args), process.returncode, (stdout + stderr)[-3000:]))
+        how = ('was killed by signal %s' % signal.Signals(-process.returncode).name if process.returncode < 0
+               else 'exited with status %d' % process.returncode)
+        raise BenchError('%s %s; its last output:\n%s' % (' '.join(args), how, (stdout + stderr)[-3000:]))
     return ChildRun(seconds, usage.ru_maxrss / 1024, stdout)
 
 
@@ -310,6 +312,14 @@ def run_benchmark(name, args, argv, settings, measure, targets=None, notes=None,
         print('moved the previous %s to %s' % (os.path.relpath(path, ROOT), os.path.relpath(archived, ROOT)))
     print('wrote %s' % os.path.relpath(path, ROOT))
     return record
+
+
+def run_main(main):
+    """Run a benchmark's main(); a BenchError ends it with its message and exit status 1."""
+    try:
+        main()
+    except BenchError as err:
+        sys.exit('bench: %s' % err)
 
 
 def python_module(module, *args):

@@ -47,6 +47,14 @@ def targets(median):
     return [common.Target('scoring time / its forwards', median['score_over_forwards'], TARGET_RATIO, 'x')]
 
 
+def rows(median):
+    """(figure, median, target) rows for the README table."""
+    return [('scoring %d images / their bare forwards' % median['images'],
+             '%.3fx (%.3g s vs %.3g s per image)' % (median['score_over_forwards'], median['score_per_image_s'],
+                                                   median['forward_per_image_s']),
+             '<= %gx' % TARGET_RATIO)]
+
+
 def main(argv=None):
     parser = common.argument_parser('score', __doc__)
     parser.add_argument('--images', type=common.positive_int, help='fixture images to score (default %d)'
@@ -63,4 +71,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    common.run_main(main)

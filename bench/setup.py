@@ -73,6 +73,15 @@ def notes(figures):
     return lines
 
 
+def rows(figures):
+    """(figure, median, target) rows for the README table."""
+    out = []
+    for state, label in (('hit', 'make setup, Caffe build cached'), ('miss', 'make setup, Caffe built')):
+        f = figures['cache_' + state]
+        out.append((label, '%g s (%d logged runs)' % (f['total_s'], f['runs']) if f['runs'] else 'not logged', ''))
+    return out
+
+
 def main(argv=None):
     parser = common.argument_parser('setup', __doc__, measures=False)
     parser.add_argument('--log', default=DEFAULT_LOG, help='the setup times log (default: %(default)s)')
@@ -84,4 +93,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    common.run_main(main)

@@ -118,6 +118,14 @@ def notes(median):
             % (median['data_layer_percent'], median['data_layer_s'], median['iteration_s'])]
 
 
+def rows(median):
+    """(figure, median, target) rows for the README table."""
+    return [('FCN-32s training iteration', '%.3g s' % median['iteration_s'], ''),
+            ('data layer share of an iteration', '%.2f %%' % median['data_layer_percent'], ''),
+            ('hooks share of an iteration', '%.2f %%' % median['hooks_percent'], ''),
+            ('data layer + hooks share', '%.2f %%' % median['data_and_hooks_percent'], '<= %g %%' % TARGET_PERCENT)]
+
+
 def main(argv=None):
     parser = common.argument_parser('solve', __doc__)
     parser.add_argument('--iterations', type=common.positive_int,
@@ -134,4 +142,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    common.run_main(main)

@@ -97,6 +97,18 @@ def notes(median):
     return lines
 
 
+def rows(median):
+    """(figure, median, target) rows for the README table."""
+    rate = median['sgemm']
+    out = [('sgemm, numpy', '%.1f GFLOP/s' % rate['numpy_sgemm_gflops'], ''),
+           ('sgemm, Caffe (1x1 convolution)', '%.1f GFLOP/s' % rate['caffe_sgemm_gflops'], '')]
+    for name, net in median['deploy_nets'].items():
+        out.append(('%s forward (deploy, %.4g GFLOP)' % (name, net['gflop']),
+                    '%.3g s = %.2fx the bound %.3g s' % (net['caffe_forward_s'], net['multiple_of_bound'],
+                                                        net['bound_s']), ''))
+    return out
+
+
 def variant_list(text):
     names = [n for n in text.split(',') if n]
     unknown = [n for n in names if n not in VARIANTS]
@@ -125,4 +137,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    common.run_main(main)
