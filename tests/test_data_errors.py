@@ -11,9 +11,8 @@ from caffe_fcn.data.fixtures import write_context, write_nyud, write_sbd, write_
 from caffe_fcn.data.labels import save_label_png
 from caffe_fcn.data.nyud import depth_to_blob
 from caffe_fcn.data.readers import DataError
+from caffe_fcn.data.sources import SIFTFLOW_SCENES as SCENES
 from data_net import data_net
-
-SCENES = 'spatial_envelope_256x256_static_8outdoorcategories'
 
 
 @pytest.mark.parametrize('dataset,params,target', [

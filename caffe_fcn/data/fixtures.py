@@ -27,7 +27,7 @@ from PIL import Image
 
 from caffe_fcn.data.labels import save_label_png, voc_palette
 from caffe_fcn.data.readers import DataError
-from caffe_fcn.data.siftflow import SCENES
+from caffe_fcn.data.sources import SIFTFLOW_SCENES as SCENES
 from caffe_fcn.paths import ROOT
 
 DEFAULT_SIZES = ((20, 24), (17, 31), (28, 19))

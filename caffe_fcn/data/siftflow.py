@@ -8,12 +8,12 @@ import os
 
 from caffe_fcn.data.base import SegDataLayer
 from caffe_fcn.data.readers import load_mat_variable, load_rgb, read_split
+from caffe_fcn.data.sources import SIFTFLOW_SCENES as SCENES
 from caffe_fcn.data.transform import LabelTable, rgb_to_blob
 
 SIFTFLOW_MEAN_BGR = (114.578, 115.294, 108.353)
 SEMANTIC_CLASSES = 33
 GEOMETRIC_CLASSES = 3
-SCENES = 'spatial_envelope_256x256_static_8outdoorcategories'
 
 
 class SIFTFlowSegDataLayer(SegDataLayer):
