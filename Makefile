@@ -12,6 +12,7 @@ help:
 	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
 	@echo "make bench   run the benchmarks twice each (medians): bench/results/*.json and the README table; make bench-quick: smoke pass"
 	@echo "make vgg16-fcn|alexnet-fcn   convolutionalise the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
+	@echo "make <variant>   train a variant and every stage before it into runs/ (e.g. make voc-fcn8s; list: python -m caffe_fcn.nets --list)"
 
 setup:
 	bash setup/setup.sh
@@ -44,6 +45,20 @@ alexnet-fcn: weights/alexnet-fcn.caffemodel
 weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.surgery $(@:weights/%-fcn.caffemodel=%)
+
+# ---- Training, scoring and comparing (caffe_fcn.solve; the stage chain in caffe_fcn.chain) ----
+# `make voc-fcn8s` trains voc-fcn32s, voc-fcn16s, then voc-fcn8s into runs/<variant>/, skipping every
+# stage whose runs/<stage>/<stage>.caffemodel exists; missing data or weights stop it at once with the
+# command to run. Pass solve options through SOLVE_ARGS, e.g. make voc-fcn8s SOLVE_ARGS="--gpu 0".
+VARIANTS := voc-fcn32s voc-fcn16s voc-fcn8s voc-fcn8s-atonce voc-fcn-alexnet \
+	nyud-fcn32s-color nyud-fcn32s-hha nyud-fcn32s-color-d nyud-fcn32s-color-hha \
+	siftflow-fcn32s siftflow-fcn16s siftflow-fcn8s \
+	pascalcontext-fcn32s pascalcontext-fcn16s pascalcontext-fcn8s
+SOLVE_ARGS ?=
+.PHONY: $(VARIANTS)
+$(VARIANTS):
+	$(REQUIRE_VENV)
+	$(PYTHON) -m caffe_fcn.chain $@ $(SOLVE_ARGS)
 
 # ---- Benchmarks (bench/: each prints its figures and writes bench/results/<name>.json; see README, Benchmarks) ----
 .PHONY: bench bench-quick

@@ -23,6 +23,7 @@ import time
 
 from caffe_fcn import runlog
 from caffe_fcn.backend import select_device
+from caffe_fcn.data.sources import DATASETS
 from caffe_fcn.divergence import Diverged, guarded
 from caffe_fcn.netfiles import NetFiles
 from caffe_fcn.paths import resolve
@@ -60,18 +61,24 @@ def default_init_weights(variant):
 
 
 def missing_data(variant):
-    """One line per dataset folder that the variant's data layers read and that does not exist,
-    with the command that downloads it (the data layer's own `folders` table)."""
-    problems = []
-    for net_name, spec in variant.data.items():
+    """{dataset folder: command that downloads it} for each folder the variant's data layers read
+    that is absent or lacks a part that its download puts there (data/nyud ships with its split
+    lists, but the images arrive with `make data-nyud`). The commands are the data layers' own."""
+    missing = {}
+    for spec in variant.data.values():
         layer = getattr(importlib.import_module(spec.module), spec.layer)
         for key, how in layer.folders.items():
             folder = spec.params.get(key, layer.defaults.get(key))
-            line = '%s needs %s (%s of its %s net), which does not exist: run %s' % (
-                variant.name, folder, key, net_name, how)
-            if not os.path.isdir(resolve(folder)) and line not in problems:
-                problems.append(line)
-    return problems
+            if not all(os.path.exists(path) for path in [resolve(folder)] + downloaded_parts(folder)):
+                missing[folder] = how
+    return missing
+
+
+def downloaded_parts(folder):
+    """The download destinations (caffe_fcn.data.sources) that lie inside `folder`."""
+    folder = resolve(folder)
+    parts = [resolve(d) for sources in DATASETS.values() for source in sources for d in source.destinations]
+    return [p for p in parts if p == folder or p.startswith(folder + os.sep)]
 
 
 def snapshot_states(run_dir):
@@ -178,7 +185,8 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     log = os.path.join(run_dir, runlog.LOG_NAME)
     predictions = os.path.join(run_dir, 'predictions') if save_predictions else None
     split = variant.data[variant.test_split].params['split']
-    problems = missing_data(variant)
+    problems = ['%s reads %s, which is missing or incomplete: run %s' % (variant.name, folder, how)
+                for folder, how in missing_data(variant).items()]
     if resume:
         resume = resolve(resume)
         if weights:

@@ -118,9 +118,8 @@ def test_missing_data_and_start_weights_name_the_commands_that_make_them(setup, 
     spec = twin.data['train']
     nowhere = dataclasses.replace(twin, data=dict(twin.data, train=dataclasses.replace(
         spec, params=dict(spec.params, voc_dir=str(tmp_path / 'none')))))
-    (problem,) = missing_data(nowhere)
-    assert str(tmp_path / 'none') in problem and '`make data-voc`' in problem and 'train net' in problem
-    assert missing_data(twin) == []
+    assert missing_data(nowhere) == {str(tmp_path / 'none'): '`make data-voc` (VOC2011; `make data-voc2012` for VOC2012)'}
+    assert missing_data(twin) == {}
 
     runs = os.path.join(ROOT, 'runs')
     assert default_init_weights(get_variant('voc-fcn32s')) == [

@@ -1,0 +1,82 @@
+"""`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained.
+
+    python -m caffe_fcn.chain voc-fcn8s [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
+
+voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
+convolutionalised VGG16 (weights/vgg16-fcn.caffemodel). A stage is done when its run left
+runs/<stage>/<stage>.caffemodel. Before anything trains, the datasets and the ILSVRC weights of
+all remaining stages are checked, and whatever is missing is listed with the command that makes it.
+"""
+import argparse
+import os
+import sys
+
+from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.nets.registry import get_variant
+from caffe_fcn.paths import ROOT
+from caffe_fcn.solve import default_init_weights, default_run_dir, final_model, missing_data, train
+
+
+def stages(name):
+    """The variants to train for `name`, sources first, `name` last."""
+    variant = get_variant(name)
+    sources = {'stage': (variant.init.source,), 'streams': variant.init.source}.get(variant.init.kind, ())
+    order = []
+    for source in sources:
+        order += [stage for stage in stages(source) if stage not in order]
+    return order + [name]
+
+
+def remaining(name):
+    """(stages already trained, stages still to train) for variant `name`, in training order."""
+    done, todo = [], []
+    for stage in stages(name):
+        (done if os.path.exists(final_model(default_run_dir(stage), stage)) else todo).append(stage)
+    return done, todo
+
+
+def missing_inputs(names):
+    """Lines naming each missing dataset or start weights file of the stages `names`, with the
+    command that makes it. Weights that an earlier stage of `names` produces are not missing."""
+    datasets, weights = {}, {}
+    for name in names:
+        variant = get_variant(name)
+        for folder, how in missing_data(variant).items():
+            datasets.setdefault((folder, how), []).append(name)
+        for path, command in default_init_weights(variant):
+            made_here = any(path == final_model(default_run_dir(n), n) for n in names)
+            if not os.path.isfile(path) and not made_here:
+                weights.setdefault((os.path.relpath(path, ROOT), '`%s`' % command), []).append(name)
+    return (['%s is missing or incomplete (read by %s): run %s' % (folder, ', '.join(users), how)
+             for (folder, how), users in datasets.items()] +
+            ['%s does not exist (needed to start %s): run %s' % (path, ', '.join(users), how)
+             for (path, how), users in weights.items()])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.chain', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('variant')
+    parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
+    parser.add_argument('--rounds', type=int, help='rounds per stage (default: the reference schedule)')
+    parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
+    parser.add_argument('--save-predictions', action='store_true')
+    args = parser.parse_args(argv)
+    try:
+        done, todo = remaining(args.variant)
+        for name in done:
+            print('%s: trained, skipped (%s)' % (name, os.path.relpath(final_model(default_run_dir(name), name))))
+        problems = missing_inputs(todo)
+        if problems:
+            sys.exit('make %s cannot start:\n%s' % (args.variant, '\n'.join(problems)))
+        for name in todo:
+            print('%s: training (stage %d of %d)' % (name, todo.index(name) + 1, len(todo)))
+            nets = NetFiles(os.path.join('nets', name))
+            train(nets.variant, nets, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
+                  save_predictions=args.save_predictions)
+    except (OSError, ValueError, RuntimeError) as err:
+        sys.exit('make %s: %s' % (args.variant, err))
+
+
+if __name__ == '__main__':
+    main()

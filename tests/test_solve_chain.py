@@ -1,0 +1,57 @@
+"""`make <variant>`: the stage chain each variant needs, what is skipped, and what stops it at once."""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from caffe_fcn import chain, solve
+from caffe_fcn.nets.registry import VARIANTS
+from caffe_fcn.paths import ROOT
+
+
+def test_stage_chains_follow_each_variants_init():
+    assert chain.stages('voc-fcn32s') == ['voc-fcn32s']
+    assert chain.stages('voc-fcn8s') == ['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s']
+    assert chain.stages('pascalcontext-fcn8s') == ['pascalcontext-fcn32s', 'pascalcontext-fcn16s', 'pascalcontext-fcn8s']
+    assert chain.stages('nyud-fcn32s-color-hha') == ['nyud-fcn32s-color', 'nyud-fcn32s-hha', 'nyud-fcn32s-color-hha']
+    assert chain.stages('voc-fcn8s-atonce') == ['voc-fcn8s-atonce']
+
+
+def test_makefile_has_a_target_for_every_registered_variant():
+    makefile = open(os.path.join(ROOT, 'Makefile')).read()
+    listed = re.search(r'^VARIANTS := ((?:.*\\\n)*.*)$', makefile, re.M).group(1)
+    assert sorted(listed.replace('\\', ' ').split()) == sorted(VARIANTS)
+
+
+def test_trained_stages_are_skipped_and_their_start_weights_no_longer_needed(tmp_path, monkeypatch):
+    monkeypatch.setattr(solve, 'RUNS', str(tmp_path / 'runs'))
+    monkeypatch.setattr(chain, 'missing_data', lambda variant: {})  # data: see the make test below
+    assert chain.remaining('voc-fcn8s') == ([], ['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s'])
+    vgg = os.path.join(ROOT, 'weights', 'vgg16-fcn.caffemodel')
+    if not os.path.exists(vgg):
+        assert chain.missing_inputs(['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s']) == [
+            'weights/vgg16-fcn.caffemodel does not exist (needed to start voc-fcn32s): run `make vgg16-fcn`']
+    os.makedirs(tmp_path / 'runs' / 'voc-fcn32s')
+    (tmp_path / 'runs' / 'voc-fcn32s' / 'voc-fcn32s.caffemodel').write_bytes(b'')
+    assert chain.remaining('voc-fcn8s') == (['voc-fcn32s'], ['voc-fcn16s', 'voc-fcn8s'])
+    assert chain.missing_inputs(['voc-fcn16s', 'voc-fcn8s']) == []
+    assert chain.missing_inputs(['voc-fcn8s']) == [
+        '%s does not exist (needed to start voc-fcn8s): run `make voc-fcn16s`'
+        % os.path.relpath(tmp_path / 'runs' / 'voc-fcn16s' / 'voc-fcn16s.caffemodel', ROOT)]
+
+
+def test_make_voc_fcn8s_without_data_stops_at_once_naming_the_fetch_commands():
+    needed = [os.path.join(ROOT, p) for p in ('data/sbd/dataset', 'data/pascal/VOC2011', 'runs/voc-fcn32s')]
+    if any(os.path.exists(p) for p in needed):
+        pytest.skip('this checkout has VOC/SBD data or a voc-fcn32s run: `make voc-fcn8s` would train')
+    started = time.time()
+    done = subprocess.run(['make', '--no-print-directory', 'voc-fcn8s'], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode != 0
+    assert 'make voc-fcn8s cannot start' in done.stderr
+    assert 'data/sbd/dataset is missing or incomplete (read by voc-fcn32s, voc-fcn16s, voc-fcn8s): run `make data-sbd`' in done.stderr
+    assert 'data/pascal/VOC2011 is missing or incomplete' in done.stderr and '`make data-voc`' in done.stderr
+    assert time.time() - started < 60
+    assert not any(os.path.exists(os.path.join(ROOT, 'runs', v)) for v in chain.stages('voc-fcn8s'))
