@@ -14,6 +14,7 @@ once before timing so neither side pays the disk. The sides alternate which goes
 to run.
 """
 import os
+import sys
 import tempfile
 import time
 
@@ -21,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from bench import common
-from bench.nets import QUICK_WIDTHS, load_net, randomize
+from bench.nets import bench_variant, load_net, randomize
 from caffe_fcn.netfiles import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import resolve
@@ -49,10 +50,7 @@ def prepare(folder, quick):
     """(net directory, caffemodel, its HDF5 twin): the variant's checked-in deploy net (its
     narrow twin, written under `folder`, for --quick) with random weights in both formats."""
     if quick:
-        import dataclasses
-        variant = get_variant(VARIANT)
-        net_dir = NetFiles.written(dataclasses.replace(variant, widths=QUICK_WIDTHS[variant.trunk]),
-                                   os.path.join(folder, VARIANT)).net_dir
+        net_dir = NetFiles.written(bench_variant(VARIANT, quick=True), os.path.join(folder, VARIANT)).net_dir
     else:
         net_dir = resolve(os.path.join('nets', VARIANT))
     net = load_net(os.path.join(net_dir, 'deploy.prototxt'))
@@ -156,7 +154,7 @@ def main(argv=None):
     parser = common.argument_parser('infer', __doc__)
     parser.add_argument('--images', type=common.positive_int,
                         help='images per warm process, at least 3 (default %d)' % FULL['images'])
-    argv = list(argv) if argv is not None else common.sys.argv[1:]
+    argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
     if args.images:

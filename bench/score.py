@@ -5,6 +5,7 @@ Both sides run the net's real VOC data layer on the same N images; what scoring 
 the confusion matrix and the loss bookkeeping. The two sides alternate which goes first from run
 to run, after one untimed warm-up forward.
 """
+import sys
 import tempfile
 import time
 
@@ -59,7 +60,7 @@ def main(argv=None):
     parser = common.argument_parser('score', __doc__)
     parser.add_argument('--images', type=common.positive_int, help='fixture images to score (default %d)'
                         % FULL['images'])
-    argv = list(argv) if argv is not None else common.sys.argv[1:]
+    argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
     if args.images:

@@ -8,6 +8,7 @@ To log a run without the cache (a full Caffe build, minutes):
 import json
 import os
 import statistics
+import sys
 
 from bench import common
 from caffe_fcn.paths import ROOT
@@ -85,7 +86,7 @@ def rows(figures):
 def main(argv=None):
     parser = common.argument_parser('setup', __doc__, measures=False)
     parser.add_argument('--log', default=DEFAULT_LOG, help='the setup times log (default: %(default)s)')
-    argv = list(argv) if argv is not None else common.sys.argv[1:]
+    argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
     runs = read_setup_log(args.log)
     return common.run_benchmark('setup', args, argv, {'log': args.log, 'logged_runs': len(runs)},

@@ -12,6 +12,7 @@ iteration. Snapshots and the test-net score happen once per round (4000 iteratio
 are not part of an iteration; the score benchmark measures scoring.
 """
 import os
+import sys
 import tempfile
 import time
 
@@ -130,7 +131,7 @@ def main(argv=None):
     parser = common.argument_parser('solve', __doc__)
     parser.add_argument('--iterations', type=common.positive_int,
                         help='timed iterations per run (default %d)' % FULL['iterations'])
-    argv = list(argv) if argv is not None else common.sys.argv[1:]
+    argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
     if args.iterations:

@@ -7,7 +7,9 @@ Caffe's own BLAS, as a 1x1 convolution without bias, which Caffe runs as one sge
 The bound divides by the faster of the two: no forward beats the machine's best matrix product.
 Each forward runs bare pycaffe on random weights and inputs, after one untimed warm-up forward.
 """
+import argparse
 import os
+import sys
 import tempfile
 import time
 
@@ -113,7 +115,7 @@ def variant_list(text):
     names = [n for n in text.split(',') if n]
     unknown = [n for n in names if n not in VARIANTS]
     if unknown or not names:
-        raise common.argparse.ArgumentTypeError('unknown variant(s) %s; known: %s'
+        raise argparse.ArgumentTypeError('unknown variant(s) %s; known: %s'
                                                 % (', '.join(unknown) or '(none given)', ', '.join(VARIANTS)))
     return names
 
@@ -125,7 +127,7 @@ def main(argv=None):
                              % (len(VARIANTS), ', '.join(QUICK_VARIANTS)))
     parser.add_argument('--repeats', type=common.positive_int, default=1,
                         help='timed forwards per net and run, the fastest kept (default 1)')
-    argv = list(argv) if argv is not None else common.sys.argv[1:]
+    argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
     if args.variants is None:
         args.variants = list(QUICK_VARIANTS if args.quick else VARIANTS)
