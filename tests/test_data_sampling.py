@@ -3,6 +3,7 @@ own seeded generator; other splits go in file order and wrap; each sample is rea
 import random
 
 import numpy as np
+import pytest
 
 from caffe_fcn.data.fixtures import write_voc
 from data_net import data_net
@@ -20,7 +21,16 @@ def voc(tmp_path, splits):
     return write_voc(tmp_path / 'VOC', splits, sizes=((12, 14),))
 
 
-def test_train_split_same_seed_same_sequence_even_if_global_generators_change(tmp_path):
+@pytest.fixture
+def global_generators():
+    """Lets a test reseed Python's and numpy's global generators, restoring them afterwards."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    yield
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
+
+
+def test_train_split_same_seed_same_sequence_even_if_global_generators_change(tmp_path, global_generators):
     fx = voc(tmp_path, {'train': 5})
     params = dict(fx.params, split='train', seed=7)
     random.seed(1)
