@@ -1,8 +1,8 @@
 """Where every dataset and weight file comes from, where it goes, and how the download is checked.
 
 Checksums are only those published for these exact files: the MD5s of the VOC and SBD archives
-(as listed in torchvision's dataset table) and the SHA-1 of bvlc_alexnet.caffemodel (Caffe Model
-Zoo). No checksum or size is published for the others, so their content is checked instead:
+(as listed in torchvision's dataset table) and the SHA-1 of bvlc_reference_caffenet.caffemodel (Caffe
+Model Zoo). No checksum or size is published for the others, so their content is checked instead:
 an archive must read to the end (which checks its gzip or zip CRCs) and hold the expected layout,
 and a caffemodel must parse as a Caffe NetParameter holding the expected layers.
 
@@ -104,10 +104,11 @@ WEIGHTS = {
     'vgg16': Source(
         name='vgg16', url='http://www.robots.ox.ac.uk/~vgg/software/very_deep/caffe/VGG_ILSVRC_16_layers.caffemodel',
         download_to='weights/VGG_ILSVRC_16_layers.caffemodel', layers=VGG16_LAYERS),
+    # FCN-AlexNet is CaffeNet's layer order (pool before LRN), so its ILSVRC weights are CaffeNet's.
     'alexnet': Source(
-        name='alexnet', url='http://dl.caffe.berkeleyvision.org/bvlc_alexnet.caffemodel',
-        download_to='weights/bvlc_alexnet.caffemodel',
-        checksum=Checksum('sha1', '9116a64c0fbe4459d18f4bb6b56d647b63920377')),
+        name='alexnet', url='http://dl.caffe.berkeleyvision.org/bvlc_reference_caffenet.caffemodel',
+        download_to='weights/bvlc_reference_caffenet.caffemodel',
+        checksum=Checksum('sha1', '4c8d77deb20ea792f84eb5e6d0a11ca0a8660a46')),
     'fcn32s-heavy-pascal': _fcn_pascal(32, ()),
     'fcn16s-heavy-pascal': _fcn_pascal(16, ('score_pool4',)),
     'fcn8s-heavy-pascal': _fcn_pascal(8, ('score_pool4', 'score_pool3')),
