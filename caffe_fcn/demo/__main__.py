@@ -1,0 +1,44 @@
+"""The embedded demo: the whole FCN pipeline in miniature, offline, on a laptop's CPU.
+
+    python -m caffe_fcn.demo data       [--fast] [--data DIR]              make the toy dataset
+    python -m caffe_fcn.demo run        [--fast] [--data DIR] [--out DIR]  every stage, then the report
+    python -m caffe_fcn.demo ablation   [--fast] [--data DIR] [--out DIR]  FCN-32s from random init, report
+
+Defaults: --data data/demo, --out runs/demo (--fast: data/demo-fast, runs/demo-fast).
+"""
+import argparse
+import sys
+import time
+
+from caffe_fcn.demo import dataset, pipeline, report
+from caffe_fcn.demo.config import FAST, FULL
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.demo', description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('command', choices=('data', 'run', 'ablation'))
+    parser.add_argument('--fast', action='store_true', help='the tiny configuration the tests run')
+    parser.add_argument('--data', help='dataset folder (VOC layout)')
+    parser.add_argument('--out', help='output folder for the runs and the report')
+    args = parser.parse_args(argv)
+    config = FAST if args.fast else FULL
+    data_dir = args.data or ('data/demo-fast' if args.fast else 'data/demo')
+    out_dir = args.out or ('runs/demo-fast' if args.fast else 'runs/demo')
+    start = time.time()
+    try:
+        if args.command == 'data':
+            dataset.generate(data_dir, config.seed, config.train_images, config.val_images,
+                             config.min_side, config.max_side)
+            return
+        if args.command == 'run':
+            pipeline.run(config, data_dir, out_dir)
+        else:
+            pipeline.run_ablation(config, data_dir, out_dir)
+        print(report.write(out_dir, data_dir, command=args.command, seconds=time.time() - start))
+    except (OSError, ValueError, RuntimeError) as err:
+        sys.exit('demo: %s' % err)
+
+
+if __name__ == '__main__':
+    main()
