@@ -14,7 +14,7 @@ from caffe_fcn.backend import import_caffe, select_device
 from caffe_fcn.nets.build import net_proto, solver_proto
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import resolve
-from caffe_fcn.surgery.params import check_caffemodel_fits
+from caffe_fcn.snapshots import load_weights
 
 
 class NetFilesError(ValueError):
@@ -89,18 +89,17 @@ class NetFiles:
 
 
 def _loaded_net(caffe, proto, weights, files):
-    """A TEST-phase caffe.Net of `proto` with `weights`, checked to fit first (Caffe would abort)."""
+    """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
     weights = resolve(weights)
     if not os.path.isfile(weights):
-        raise NetFilesError('weights file %s does not exist' % weights)
+        raise NetFilesError('weights file %s does not exist' % weights)  # before building a large net
     with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
         f.write(str(proto))
     try:
         net = caffe.Net(f.name, caffe.TEST)
     finally:
         os.remove(f.name)
-    check_caffemodel_fits(weights, net, '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name))
-    net.copy_from(weights)
+    load_weights(net, weights, '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name))
     return net
 
 

@@ -6,17 +6,17 @@ each round, log every round; resume from a solverstate; stop at once when the lo
 
 A run directory (default runs/<variant>/) holds
   metrics.jsonl            the metrics log, one JSON line per round (caffe_fcn.runlog)
-  snapshots/               <variant>_iter_<N>.caffemodel and .solverstate after every round
+  snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every round
+                           (HDF5: see caffe_fcn.snapshots); resume from a .solverstate.h5
   predictions/iter_<N>/    the test split's predictions as palette PNGs (--save-predictions)
-  <variant>.caffemodel     link to the last snapshot, made when the last round is done: the
-                           weights the next stage starts from
+  <variant>.caffemodel     the final weights (binary caffemodel), written when the last round is
+                           done: what the next stage starts from
 Nothing in it is ever replaced: a fresh run needs an empty directory, a resume appends.
 """
 import argparse
 import importlib
 import math
 import os
-import re
 import sys
 import tempfile
 import time
@@ -28,10 +28,12 @@ from caffe_fcn.divergence import Diverged, guarded
 from caffe_fcn.netfiles import NetFiles
 from caffe_fcn.paths import resolve
 from caffe_fcn.score import score, summary
+from caffe_fcn.snapshots import read_hdf5_weights, snapshot_files, snapshot_states
+from caffe_fcn.surgery.netio import save_caffemodel
 from caffe_fcn.surgery.stages import init_variant
 
 RUNS = 'runs'
-SNAPSHOT_STATE = re.compile(r'_iter_(\d+)\.solverstate(\.h5)?$')
+BINARY_READ_LIMIT = 512 * 2 ** 20  # Caffe's protobuf reader here refuses larger binary files
 
 
 class SolveError(RuntimeError):
@@ -81,17 +83,6 @@ def downloaded_parts(folder):
     return [p for p in parts if p == folder or p.startswith(folder + os.sep)]
 
 
-def snapshot_states(run_dir):
-    """[(iteration, solverstate path)] of a run's snapshots, by iteration."""
-    folder = os.path.join(run_dir, 'snapshots')
-    found = []
-    for name in os.listdir(folder) if os.path.isdir(folder) else []:
-        match = SNAPSHOT_STATE.search(name)
-        if match:
-            found.append((int(match.group(1)), os.path.join(folder, name)))
-    return sorted(found)
-
-
 def check_fresh(run_dir, net_dir):
     if os.path.isdir(run_dir) and os.listdir(run_dir):
         states = snapshot_states(run_dir)
@@ -101,8 +92,8 @@ def check_fresh(run_dir, net_dir):
                          'or pass --out DIR' % (run_dir, ', '.join(sorted(os.listdir(run_dir))), hint))
 
 
-def check_resume_point(run_dir, name, iteration, total, predictions):
-    """Refuse a resume that would overwrite snapshots, predictions or the final model, or has nothing to do."""
+def check_resume_point(run_dir, iteration, total, predictions):
+    """Refuse a resume that would overwrite snapshots or predictions, or has nothing to do."""
     if iteration >= total:
         raise SolveError('the solverstate is at iteration %d, already the end of the schedule (%d); '
                          'pass a larger --rounds to train on' % (iteration, total))
@@ -110,9 +101,6 @@ def check_resume_point(run_dir, name, iteration, total, predictions):
     if later:
         raise SolveError('resuming at iteration %d would overwrite the later snapshots %s; resume from the '
                          'latest one or move them away' % (iteration, ', '.join(later)))
-    final = final_model(run_dir, name)
-    if os.path.lexists(final) and not os.path.islink(final):
-        raise SolveError('%s is a file, not the link to a snapshot that runs write: move it away' % final)
     if predictions and os.path.isdir(predictions):
         taken = [d for d in os.listdir(predictions) if d.startswith('iter_') and d[5:].isdigit()
                  and int(d[5:]) > iteration and os.listdir(os.path.join(predictions, d))]
@@ -122,11 +110,12 @@ def check_resume_point(run_dir, name, iteration, total, predictions):
 
 
 def solver_for_run(caffe, nets, run_dir, name, outputs):
-    """(Caffe solver, its settings): the variant's solver with snapshots into the run directory (the
-    driver takes them itself) and the divergence guard in its training net."""
+    """(Caffe solver, its settings): the variant's solver with HDF5 snapshots into the run directory
+    (the driver takes them itself) and the divergence guard in its training net."""
     settings = nets.solver()
     settings.snapshot_prefix = os.path.join(run_dir, 'snapshots', name)
     settings.snapshot = 0
+    settings.snapshot_format = settings.HDF5  # see caffe_fcn.snapshots: binary ones could not be restored
     with tempfile.TemporaryDirectory() as folder:
         run_settings = type(settings)()
         run_settings.CopyFrom(settings)
@@ -154,23 +143,13 @@ def train_round(solver, outputs, until, display, say):
 
 
 def take_snapshot(solver, prefix):
-    model = '%s_iter_%d.caffemodel' % (prefix, solver.iter)
-    for path in (model, model[:-len('caffemodel')] + 'solverstate'):
+    """Snapshot the solver; (caffemodel, solverstate) written."""
+    files = snapshot_files(prefix, solver.iter)
+    for path in files:
         if os.path.exists(path):
             raise SolveError('%s already exists; not overwriting a snapshot' % path)
     solver.snapshot()
-    return model
-
-
-def link_final(run_dir, name, snapshot):
-    """Point <run>/<variant>.caffemodel at the last snapshot (a relative symlink)."""
-    final = final_model(run_dir, name)
-    temporary = final + '.link'
-    if os.path.lexists(temporary):
-        os.remove(temporary)
-    os.symlink(os.path.relpath(snapshot, run_dir), temporary)
-    os.replace(temporary, final)
-    return final
+    return files
 
 
 def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gpu=None, resume=None,
@@ -194,6 +173,12 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         if not os.path.isfile(resume):
             raise SolveError('solverstate %s does not exist (snapshots of this run: %s)' % (
                 resume, ', '.join(p for _, p in snapshot_states(run_dir)) or 'none'))
+        if not resume.endswith('.h5') and os.path.getsize(resume) > BINARY_READ_LIMIT:
+            raise SolveError('%s is a binary solverstate over 512 MB, more than the Caffe built here reads; '
+                             'runs of this driver snapshot in HDF5 (.solverstate.h5)' % resume)
+        if os.path.exists(final_model(run_dir, variant.name)):
+            raise SolveError('%s holds the finished run\'s model; move it away to train this run further'
+                             % final_model(run_dir, variant.name))
     else:
         check_fresh(run_dir, os.path.relpath(nets.net_dir))
         init = ([(resolve(w), None) for w in weights] if weights else default_init_weights(variant))
@@ -210,12 +195,13 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     context = dict(variant=variant.name, split=split, rounds=rounds, steps=steps, solver=str(settings))
     if resume:
         solver.restore(resume)
-        check_resume_point(run_dir, variant.name, solver.iter, total, predictions)
+        check_resume_point(run_dir, solver.iter, total, predictions)
         runlog.append(log, dict(context, event='resume', iteration=solver.iter, solverstate=resume))
         say('%s: resumed from %s at iteration %d' % (variant.name, resume, solver.iter))
         last_state = resume
     else:
-        report = init_variant(variant, solver.net, [path for path, _ in init])
+        report = init_variant(variant, solver.net, [read_hdf5_weights(path) if path.endswith('.h5') else path
+                                                    for path, _ in init])
         runlog.append(log, dict(context, event='start', iteration=0, weights=[p for p, _ in init]))
         say('%s: initialised from %s\n%s' % (variant.name, ', '.join(p for p, _ in init), report))
         last_state = None
@@ -229,8 +215,7 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
             train_loss = train_round(solver, variant.outputs, until, settings.display, say)
         except Diverged as err:
             raise diverged(variant, nets, log, solver.iter + 1, err, last_state) from None
-        model = take_snapshot(solver, settings.snapshot_prefix)
-        last_state = model[:-len('caffemodel')] + 'solverstate'
+        model, last_state = take_snapshot(solver, settings.snapshot_prefix)
         save_dir = os.path.join(predictions, 'iter_%d' % solver.iter) if predictions else None
         scores = score(test_net, variant.outputs, save_dir)
         this_round = math.ceil(solver.iter / steps)
@@ -239,7 +224,7 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
                                 wall_time=round(time.time() - started, 3), snapshot=os.path.relpath(model, run_dir)))
         say('%s round %d/%d, iteration %d, %.1f s\n%s' % (variant.name, this_round, rounds, solver.iter,
                                                           time.time() - started, summary(scores)))
-    return link_final(run_dir, variant.name, model)  # the loop ran: iteration < total was checked
+    return save_caffemodel(solver.net, final_model(run_dir, variant.name))
 
 
 def diverged(variant, nets, log, iteration, err, last_state):

@@ -1,6 +1,7 @@
 """The score hook against an independent numpy scoring of Caffe's own forward passes, on narrow twins
 and fixture data: metrics from boolean masks, loss from a numpy softmax, SIFT Flow's two heads, saved
 predictions, and the score CLI."""
+import dataclasses
 import os
 
 import numpy as np
@@ -145,3 +146,13 @@ def test_score_cli_scores_a_caffemodel_on_a_chosen_split_and_logs_it_for_compare
     assert 'no published number for voc-fcn32s (semantic) on test' in capsys.readouterr().out
     with pytest.raises(SystemExit, match='weights file .*absent.caffemodel does not exist'):
         score_cli.main(['--net', str(net_dir), '--weights', str(tmp_path / 'absent.caffemodel')])
+
+    # The same weights as an HDF5 snapshot (what runs write) score the same; a misfit is named.
+    net.save_hdf5(str(tmp_path / 'model.caffemodel.h5'))
+    score_cli.main(['--net', str(net_dir), '--weights', str(tmp_path / 'model.caffemodel.h5'), '--split', 'test'])
+    assert capsys.readouterr().out.splitlines()[1:] == out.splitlines()[1:-1]  # all but 'appended to ...'
+    wide = dataclasses.replace(variant, widths=(4, 4, 8, 8, 8, 32))
+    wide_net = caffe.Net(NetFiles.written(wide, str(tmp_path / 'wide')).proto('deploy'), caffe.TEST)
+    wide_net.save_hdf5(str(tmp_path / 'wide.caffemodel.h5'))
+    with pytest.raises(SystemExit, match=r"wide.caffemodel.h5: layer 'fc6' holds blobs of shapes \[\(32, 8, 7, 7\), \(32,\)\]"):
+        score_cli.main(['--net', str(net_dir), '--weights', str(tmp_path / 'wide.caffemodel.h5')])

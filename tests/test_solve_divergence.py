@@ -18,6 +18,7 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 
 # Round 1 trains normally; the run is then resumed with an absurd learning rate (1e8).
 DIVERGING_RUN = '''
+import os
 import sys
 sys.path.insert(0, %(tests)r)
 import solve_fixtures
@@ -27,11 +28,12 @@ fixture = solve_fixtures.voc_fixture(%(folder)r + '/VOC')
 trunk = solve_fixtures.random_fcn_trunk(%(folder)r + '/trunk.caffemodel')
 good = solve_fixtures.voc_twin('voc-fcn32s', fixture, rounds=1, steps=2)
 train(good, NetFiles.written(good, %(folder)r + '/nets'), %(folder)r + '/run', weights=[trunk], say=print)
+os.rename(%(folder)r + '/run/voc-fcn32s.caffemodel', %(folder)r + '/round1.caffemodel')
 print('FIRST ROUND DONE', flush=True)
 absurd = solve_fixtures.voc_twin('voc-fcn32s', fixture, rounds=5, steps=2, base_lr=1e8)
 try:
     train(absurd, NetFiles.written(absurd, %(folder)r + '/absurd'), %(folder)r + '/run',
-          resume=%(folder)r + '/run/snapshots/voc-fcn32s_iter_2.solverstate', say=print)
+          resume=%(folder)r + '/run/snapshots/voc-fcn32s_iter_2.solverstate.h5', say=print)
 except SolveError as err:
     sys.exit(str(err))
 '''
@@ -48,10 +50,10 @@ def test_absurd_learning_rate_stops_with_message_and_iteration_and_keeps_the_las
     assert message.startswith("voc-fcn32s diverged: the semantic loss (blob 'loss') is nan at iteration ")
     iteration = int(message.split('at iteration ')[1].split('.')[0])
     assert iteration > 2
-    kept = os.path.join(folder, 'run', 'snapshots', 'voc-fcn32s_iter_2.solverstate')
+    kept = os.path.join(folder, 'run', 'snapshots', 'voc-fcn32s_iter_2.solverstate.h5')
     assert 'the last good snapshot is %s' % kept in message
     assert sorted(os.listdir(os.path.join(folder, 'run', 'snapshots'))) == [
-        'voc-fcn32s_iter_2.caffemodel', 'voc-fcn32s_iter_2.solverstate']
+        'voc-fcn32s_iter_2.caffemodel.h5', 'voc-fcn32s_iter_2.solverstate.h5']
     last = runlog.read(os.path.join(folder, 'run', 'metrics.jsonl'))[-1]
     assert (last['event'], last['iteration'], last['loss'], last['last_snapshot']) == ('diverged', iteration, 'nan', kept)
 

@@ -3,6 +3,7 @@ scores, resume, refusals, and the weights each variant starts from."""
 import dataclasses
 import os
 
+import numpy as np
 import pytest
 
 import solve_fixtures
@@ -11,6 +12,8 @@ from caffe_fcn.netfiles import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
 from caffe_fcn.score import score
+from caffe_fcn.snapshots import read_hdf5_weights
+from caffe_fcn.surgery.params import read_caffemodel
 from caffe_fcn.solve import SolveError, default_init_weights, missing_data, train
 
 QUIET = dict(say=lambda line: None)
@@ -53,9 +56,15 @@ def test_two_rounds_log_snapshot_and_score_every_round_and_link_the_final_model(
         assert r['train_loss']['semantic'] > 0 and r['wall_time'] > 0
         assert os.path.isfile(os.path.join(run, r['snapshot']))
     snapshots = sorted(os.listdir(os.path.join(run, 'snapshots')))
-    assert snapshots == ['voc-fcn32s_iter_%d.%s' % (i, ext) for i in (3, 6) for ext in ('caffemodel', 'solverstate')]
+    assert snapshots == ['voc-fcn32s_iter_%d.%s.h5' % (i, ext) for i in (3, 6) for ext in ('caffemodel', 'solverstate')]
     assert final == os.path.join(run, 'voc-fcn32s.caffemodel')
-    assert os.path.realpath(final) == os.path.join(os.path.realpath(run), 'snapshots', 'voc-fcn32s_iter_6.caffemodel')
+    # The final model is a binary caffemodel holding the weights of the last snapshot.
+    last = read_hdf5_weights(os.path.join(run, 'snapshots', 'voc-fcn32s_iter_6.caffemodel.h5'))
+    stored = read_caffemodel(final)
+    assert list(stored) == list(last)
+    for name in last:
+        for a, b in zip(stored[name], last[name]):
+            np.testing.assert_array_equal(a, b)
 
     # The round's scores are those of its snapshot: the test net shared the trained weights.
     net, split = nets.test_net(final)
@@ -73,7 +82,11 @@ def test_resume_continues_at_the_snapshot_iteration_and_appends_to_the_log(setup
     train(variant, nets, run, weights=[trunk], **QUIET)
     before = open(os.path.join(run, 'metrics.jsonl')).read()
 
-    state = os.path.join(run, 'snapshots', 'voc-fcn32s_iter_4.solverstate')
+    state = os.path.join(run, 'snapshots', 'voc-fcn32s_iter_4.solverstate.h5')
+    # A finished run keeps its final model: training it further needs that file moved away first.
+    with pytest.raises(SolveError, match="holds the finished run's model; move it away"):
+        train(variant, nets, run, rounds=3, resume=state, **QUIET)
+    os.rename(os.path.join(run, 'voc-fcn32s.caffemodel'), str(tmp_path / 'kept.caffemodel'))
     final = train(variant, nets, run, rounds=3, resume=state, **QUIET)
     text = open(os.path.join(run, 'metrics.jsonl')).read()
     assert text.startswith(before)  # continued, not overwritten
@@ -81,10 +94,11 @@ def test_resume_continues_at_the_snapshot_iteration_and_appends_to_the_log(setup
     assert [(r['event'], r['iteration']) for r in log] == [
         ('start', 0), ('round', 2), ('round', 4), ('resume', 4), ('round', 6)]
     assert [r['iteration'] for r in runlog.rounds(log)] == [2, 4, 6]
-    assert os.path.basename(os.path.realpath(final)) == 'voc-fcn32s_iter_6.caffemodel'
+    assert os.path.isfile(final) and sorted(os.listdir(os.path.join(run, 'snapshots')))[-1] == 'voc-fcn32s_iter_6.solverstate.h5'
+    os.rename(final, str(tmp_path / 'kept6.caffemodel'))
 
     # Resuming from iteration 2 would overwrite the snapshots of 4 and 6: refused before any step.
-    with pytest.raises(SolveError, match='would overwrite the later snapshots .*iter_4.solverstate'):
+    with pytest.raises(SolveError, match='would overwrite the later snapshots .*iter_4.solverstate.h5'):
         train(variant, nets, run, rounds=3, resume=state.replace('_4.', '_2.'), **QUIET)
     with pytest.raises(SolveError, match='already the end of the schedule'):
         train(variant, nets, run, rounds=3, resume=state.replace('_4.', '_6.'), **QUIET)
@@ -97,7 +111,7 @@ def test_fresh_run_into_a_used_run_directory_is_refused_with_the_resume_command(
     run = str(tmp_path / 'run')
     train(variant, nets, run, weights=[trunk], **QUIET)
     log_before = open(os.path.join(run, 'metrics.jsonl')).read()
-    with pytest.raises(SolveError, match=r'already holds a run .*--resume \S*voc-fcn32s_iter_1.solverstate'):
+    with pytest.raises(SolveError, match=r'already holds a run .*--resume \S*voc-fcn32s_iter_1.solverstate.h5'):
         train(variant, nets, run, weights=[trunk], **QUIET)
     assert open(os.path.join(run, 'metrics.jsonl')).read() == log_before
 
