@@ -17,6 +17,7 @@ from typing import Optional
 
 import numpy as np
 
+from bench.peak_rss import REPORT
 from caffe_fcn.backend import build_flags, import_caffe
 from caffe_fcn.paths import ROOT
 
@@ -119,47 +120,44 @@ def busy_warning(machine):
 @dataclass
 class ChildRun:
     seconds: float        # wall time from spawning the process to its exit
-    peak_rss_mib: float   # the child's own peak resident set (not its parent's, not its siblings')
+    peak_rss_mib: float   # the program's own peak resident set (bench/peak_rss.py says why not rusage)
+    report: dict          # its BENCH-REPORT lines, merged
     stdout: str
 
 
-def run_child(args):
-    """Run `args` (from the repository root) in a process of its own and measure it."""
+def run_module(module, *args):
+    """Run `python -m module args...` (or `-c CODE args...`) from the repository root in a process
+    of its own, through bench.peak_rss, and measure it."""
+    argv = [sys.executable, '-m', 'bench.peak_rss', module] + [str(a) for a in args]
     with tempfile.TemporaryFile('w+') as out, tempfile.TemporaryFile('w+') as err:
         start = time.perf_counter()
-        process = subprocess.Popen(args, stdout=out, stderr=err, cwd=ROOT)
-        _, status, usage = os.wait4(process.pid, 0)
+        status = subprocess.call(argv, stdout=out, stderr=err, cwd=ROOT)
         seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if process.returncode:
-        how = ('was killed by signal %s' % signal.Signals(-process.returncode).name if process.returncode < 0
-               else 'exited with status %d' % process.returncode)
-        raise BenchError('%s %s; its last output:\n%s' % (' '.join(args), how, (stdout + stderr)[-3000:]))
-    return ChildRun(seconds, usage.ru_maxrss / 1024, stdout)
+    if status:
+        how = ('was killed by signal %s' % signal.Signals(-status).name if status < 0
+               else 'exited with status %d' % status)
+        raise BenchError('%s %s; its last output:\n%s' % (' '.join(argv), how, (stdout + stderr)[-3000:]))
+    report = reports(stdout, ' '.join(argv[3:5]))
+    return ChildRun(seconds, report['peak_rss_mib'], report, stdout)
 
 
 def report_line(figures):
-    """What a worker process prints as its last line for its parent (see last_report)."""
-    return 'BENCH-REPORT ' + json.dumps(figures)
+    """A line of figures a worker process prints for its parent (see reports)."""
+    return REPORT + json.dumps(figures)
 
 
-def last_report(stdout, who):
-    for line in reversed(stdout.splitlines()):
-        if line.startswith('BENCH-REPORT '):
-            return json.loads(line[len('BENCH-REPORT '):])
-    raise BenchError('%s printed no BENCH-REPORT line; its output ends:\n%s' % (who, stdout[-2000:]))
-
-
-def peak_rss_mib():
-    """Peak resident set of this process so far (VmHWM)."""
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1]) / 1024
-    raise BenchError('/proc/self/status has no VmHWM line: peak RSS is measured on Linux only')
+def reports(stdout, who):
+    """The figures of every report line in `stdout`, merged in order."""
+    merged = {}
+    for line in stdout.splitlines():
+        if line.startswith(REPORT):
+            merged.update(json.loads(line[len(REPORT):]))
+    if not merged:
+        raise BenchError('%s printed no %sline; its output ends:\n%s' % (who, REPORT, stdout[-2000:]))
+    return merged
 
 
 def median_figures(runs):
@@ -320,8 +318,3 @@ def run_main(main):
         main()
     except BenchError as err:
         sys.exit('bench: %s' % err)
-
-
-def python_module(module, *args):
-    """The argv that runs `python -m module args...` with this interpreter."""
-    return [sys.executable, '-m', module] + [str(a) for a in args]

@@ -73,53 +73,48 @@ def last_written(folder):
     return max(os.stat(os.path.join(folder, name)).st_mtime_ns for name in os.listdir(folder)) / 1e9
 
 
-def cold(args):
-    """(seconds from spawn to the last PNG written, peak RSS MiB) of one process."""
-    out = args[args.index('--out') + 1]
+def cold(command):
+    """(seconds from spawn to the last PNG written, peak RSS MiB) of one process running `command`
+    (a module and its arguments, one of them --out DIR)."""
+    out = command[command.index('--out') + 1]
     start = time.time()
-    child = common.run_child(args)
+    child = common.run_module(*command)
     return last_written(out) - start, child.peak_rss_mib
 
 
-def warm(args, who):
+def warm(command, who):
     """(median seconds between consecutive images, peak RSS MiB) of one process over several images."""
-    child = common.run_child(args)
-    written_at = common.last_report(child.stdout, who)['written_at']
-    gaps = np.diff(written_at)
+    child = common.run_module(*command)
+    gaps = np.diff(child.report['written_at'])
     if len(gaps) < 2:
-        raise common.BenchError('%s reported %d image(s); warm timing needs at least 3' % (who, len(written_at)))
-    return float(np.median(gaps[1:] if len(gaps) > 2 else gaps)), child.peak_rss_mib
+        raise common.BenchError('%s wrote %d image(s); warm timing needs at least 3' % (who, len(gaps) + 1))
+    return float(np.median(gaps)), child.peak_rss_mib
 
 
-def measure(run, folder, net_dir, weights, weights_h5, images):
+def commands(run, folder, net_dir, weights, weights_h5, images):
+    """{side: {'cold': command, 'warm': command}}, each a module and its arguments."""
     variant = get_variant(VARIANT)
     mean = variant.data[variant.test_split].params['mean']
     out = lambda side, kind: os.path.join(folder, 'out-%d-%s-%s' % (run, side, kind))
-    sides = {
-        'ours': dict(
-            cold=common.python_module('caffe_fcn.infer', images[0], '--net', net_dir, '--weights', weights,
-                                      '--out', out('ours', 'cold')),
-            warm=common.python_module('bench.infer_sides', 'ours', *images, '--net', net_dir,
-                                      '--weights', weights, '--out', out('ours', 'warm'))),
-        'bare': dict(
-            cold=common.python_module('bench.infer_sides', 'bare', images[0], '--deploy',
-                                      os.path.join(net_dir, 'deploy.prototxt'), '--weights', weights_h5,
-                                      '--mean', *mean, '--score', variant.outputs[0].score,
-                                      '--out', out('bare', 'cold')),
-            warm=common.python_module('bench.infer_sides', 'bare', *images, '--deploy',
-                                      os.path.join(net_dir, 'deploy.prototxt'), '--weights', weights_h5,
-                                      '--mean', *mean, '--score', variant.outputs[0].score,
-                                      '--out', out('bare', 'warm')))}
+    ours = ['--net', net_dir, '--weights', weights]
+    bare = ['--deploy', os.path.join(net_dir, 'deploy.prototxt'), '--weights', weights_h5,
+            '--mean', *mean, '--score', variant.outputs[0].score]
+    return {'ours': {'cold': ['caffe_fcn.infer', images[0], *ours, '--out', out('ours', 'cold')],
+                     'warm': ['bench.infer_sides', 'ours', *images, *ours, '--out', out('ours', 'warm')]},
+            'bare': {'cold': ['bench.infer_sides', 'bare', images[0], *bare, '--out', out('bare', 'cold')],
+                     'warm': ['bench.infer_sides', 'bare', *images, *bare, '--out', out('bare', 'warm')]}}
+
+
+def measure(run, folder, net_dir, weights, weights_h5, images):
+    sides = commands(run, folder, net_dir, weights, weights_h5, images)
     order = ['ours', 'bare'] if run % 2 == 0 else ['bare', 'ours']
     figures = {side: {} for side in order}
-    for kind in ('cold', 'warm'):
-        for side in order:
-            if kind == 'cold':
-                seconds, rss = cold(sides[side]['cold'])
-                figures[side].update(cold_s=seconds, cold_peak_rss_mib=rss)
-            else:
-                seconds, rss = warm(sides[side]['warm'], '%s warm process' % side)
-                figures[side].update(warm_per_image_s=seconds, warm_peak_rss_mib=rss)
+    for side in order:
+        seconds, rss = cold(sides[side]['cold'])
+        figures[side].update(cold_s=seconds, cold_peak_rss_mib=rss)
+    for side in order:
+        seconds, rss = warm(sides[side]['warm'], '%s warm process' % side)
+        figures[side].update(warm_per_image_s=seconds, warm_peak_rss_mib=rss)
     ours, bare = figures['ours'], figures['bare']
     return {'ours': ours, 'bare': bare,
             'cold_overhead_percent': 100 * (ours['cold_s'] / bare['cold_s'] - 1),
@@ -167,7 +162,7 @@ def main(argv=None):
         net_dir, weights, weights_h5 = prepare(folder, args.quick)
         images = write_images(os.path.join(folder, 'images'), sizes['images'], sizes['size'])
         read_through([weights, weights_h5] + images)
-        common.run_child(common.python_module('caffe_fcn.infer', '--help'))  # untimed: load the libraries once
+        common.run_module('caffe_fcn.infer', '--help')  # untimed: load the libraries once
         return common.run_benchmark('infer', args, argv, settings,
                                     lambda run: measure(run, folder, net_dir, weights, weights_h5, images),
                                     targets=targets, notes=notes)

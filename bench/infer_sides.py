@@ -8,7 +8,7 @@
     python -m bench.infer_sides bare --deploy P --weights W --mean B G R --score BLOB --out DIR IMAGE...
     python -m bench.infer_sides ours --net DIR --weights W --out DIR IMAGE...
 
-Each prints one BENCH-REPORT line: the wall-clock time (time.time()) at which each image's last
+Each prints a report line: the wall-clock time (time.time()) at which each image's last
 PNG was written, so the parent can take the time between consecutive images (warm per-image time).
 """
 import argparse
@@ -20,7 +20,8 @@ import time
 import numpy as np
 from PIL import Image
 
-REPORT = 'BENCH-REPORT '  # the prefix bench.common.last_report reads
+from bench.peak_rss import REPORT
+
 
 
 def bare(deploy, weights, mean, score_blob, out_dir, images):

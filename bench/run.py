@@ -53,7 +53,7 @@ def main(argv=None):
     failed = []
     for name in args.only:
         flags = [] if name == 'setup' else ['--runs', str(args.runs)] + (['--quick'] if args.quick else [])
-        status = subprocess.call(common.python_module('bench.' + name, *flags), cwd=common.ROOT)
+        status = subprocess.call([sys.executable, '-m', 'bench.' + name] + flags, cwd=common.ROOT)
         if status:
             failed.append('%s (exit status %d)' % (name, status))
         print(flush=True)

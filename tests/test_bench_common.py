@@ -1,7 +1,6 @@
 """What the benchmarks share: medians over runs, targets, results that are never lost, the setup log,
 and child processes measured on their own."""
 import json
-import sys
 
 import pytest
 
@@ -42,24 +41,35 @@ def test_an_earlier_result_is_moved_aside_not_overwritten(tmp_path):
                                                           'infer.later.json']
 
 
-def test_child_peak_rss_is_its_own(tmp_path):
-    """A child that holds 200 MiB peaks above 200 MiB; a bare interpreter stays far below."""
-    big = common.run_child([sys.executable, '-c', 'b = bytearray(200 * 2**20); print("done")'])
-    small = common.run_child([sys.executable, '-c', 'print("done")'])
-    assert big.stdout.strip() == 'done'
+def test_child_peak_rss_is_its_own_not_its_fat_parents():
+    """A child holding 200 MiB peaks above 200 MiB; a bare interpreter stays far below 300 MiB even
+    though this test process holds 300 MiB when it forks (the child's rusage would count them)."""
+    ballast = bytearray(300 * 2 ** 20)
+    ballast[::4096] = b'x' * len(ballast[::4096])  # touch every page: resident
+    big = common.run_module('-c', 'b = bytearray(200 * 2**20); b[::4096] = b"x" * len(b[::4096]); print("done")')
+    small = common.run_module('-c', 'print("done")')
+    assert big.stdout.startswith('done\n')
     assert big.peak_rss_mib > 200 > 100 > small.peak_rss_mib
+    assert len(ballast) == 300 * 2 ** 20
+
+
+def test_module_runs_with_its_arguments_and_reports_merge():
+    child = common.run_module('-c', 'import sys; from bench.common import report_line; '
+                                    'print(report_line({"args": sys.argv[1:]}))', 'one', 2)
+    assert child.report['args'] == ['one', '2']
+    assert child.report['peak_rss_mib'] == child.peak_rss_mib > 0
 
 
 def test_failing_child_reports_its_output():
-    with pytest.raises(common.BenchError, match='(?s)status 3.*went wrong'):
-        common.run_child([sys.executable, '-c', 'import sys; print("went wrong"); sys.exit(3)'])
+    with pytest.raises(common.BenchError, match='(?s)exited with status 3.*went wrong'):
+        common.run_module('-c', 'import sys; print("went wrong"); sys.exit(3)')
 
 
-def test_worker_report_round_trips_and_its_absence_is_named():
-    out = 'noise\n' + common.report_line({'seconds': 1.5}) + '\n'
-    assert common.last_report(out, 'worker') == {'seconds': 1.5}
+def test_report_lines_merge_and_their_absence_is_named():
+    out = 'noise\n' + common.report_line({'seconds': 1.5}) + '\n' + common.report_line({'peak': 2}) + '\n'
+    assert common.reports(out, 'worker') == {'seconds': 1.5, 'peak': 2}
     with pytest.raises(common.BenchError, match='worker printed no BENCH-REPORT'):
-        common.last_report('noise\n', 'worker')
+        common.reports('noise\n', 'worker')
 
 
 def write_log(tmp_path, lines):
