@@ -1,9 +1,10 @@
 """A run's snapshots, and loading any weights file into a net.
 
-Runs snapshot in Caffe's HDF5 format (<prefix>_iter_<N>.caffemodel.h5 / .solverstate.h5): the
-Caffe built here refuses binary protobuf files over 512 MB, and a VGG16 FCN's caffemodel (about
-538 MB), like its solverstate (the momentum history, as large again), is over that, so a binary
-snapshot could never be restored. HDF5 files have no such limit.
+Runs snapshot in Caffe's HDF5 format (<prefix>_iter_<N>.caffemodel.h5 / .solverstate.h5). A VGG16
+FCN's caffemodel is about 540 MB, and so is its solverstate (the momentum history), while Caffe's
+binary protobuf reader is capped: 2 GB upstream, but 512 MB in some builds (the sdist `make setup`
+builds, before setup/patch-caffe.sh raises it), where a binary snapshot could never be restored.
+HDF5 files have no cap in any build.
 """
 import os
 import re

@@ -33,7 +33,6 @@ from caffe_fcn.surgery.netio import save_caffemodel
 from caffe_fcn.surgery.stages import init_variant
 
 RUNS = 'runs'
-BINARY_READ_LIMIT = 512 * 2 ** 20  # Caffe's protobuf reader here refuses larger binary files
 
 
 class SolveError(RuntimeError):
@@ -173,9 +172,6 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         if not os.path.isfile(resume):
             raise SolveError('solverstate %s does not exist (snapshots of this run: %s)' % (
                 resume, ', '.join(p for _, p in snapshot_states(run_dir)) or 'none'))
-        if not resume.endswith('.h5') and os.path.getsize(resume) > BINARY_READ_LIMIT:
-            raise SolveError('%s is a binary solverstate over 512 MB, more than the Caffe built here reads; '
-                             'runs of this driver snapshot in HDF5 (.solverstate.h5)' % resume)
         if os.path.exists(final_model(run_dir, variant.name)):
             raise SolveError('%s holds the finished run\'s model; move it away to train this run further'
                              % final_model(run_dir, variant.name))
