@@ -13,6 +13,8 @@ help:
 	@echo "make bench   run the benchmarks twice each (medians): bench/results/*.json and the README table; make bench-quick: smoke pass"
 	@echo "make vgg16-fcn|alexnet-fcn   convolutionalise the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
 	@echo "make <variant>   train a variant and every stage before it into runs/ (e.g. make voc-fcn8s; list: python -m caffe_fcn.nets --list)"
+	@echo "make demo   the whole pipeline in miniature, offline, on CPU (toy data -> classifier -> surgery -> FCN-32s/16s/8s -> report in runs/demo/)"
+	@echo "make demo-data | demo-ablation   only the toy dataset (data/demo/) | FCN-32s from random init vs pre-trained (after make demo)"
 
 setup:
 	bash setup/setup.sh
@@ -69,3 +71,17 @@ bench:
 bench-quick:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m bench.run --quick
+
+# ---- The demo (caffe_fcn.demo; README, "The demo"): toy data in VOC's layout, every stage at demo scale ----
+# `make demo` refuses to write into a runs/demo/ that holds an earlier run: move it away first.
+.PHONY: demo demo-data demo-ablation
+demo-data:
+	$(REQUIRE_VENV)
+	$(PYTHON) -m caffe_fcn.demo data
+
+demo: demo-data
+	$(PYTHON) -m caffe_fcn.demo run
+
+demo-ablation:
+	$(REQUIRE_VENV)
+	$(PYTHON) -m caffe_fcn.demo ablation
