@@ -26,7 +26,8 @@ def voc_twin(name, fixture, rounds=2, steps=3, base_lr=1e-3, **changes):
     variant = get_variant(name)
     spec = lambda split: DataSpec('caffe_fcn.data.voc', 'VOCSegDataLayer',
                                   dict(fixture.params, split=split, mean=MEAN, seed=1337))
-    solver = dict(variant.solver, base_lr=base_lr, momentum=0.9, iter_size=1, display=0)
+    # random_seed: Caffe's generator (dropout masks) starts the same in every run, so runs repeat.
+    solver = dict(variant.solver, base_lr=base_lr, momentum=0.9, iter_size=1, display=0, random_seed=1)
     return dataclasses.replace(variant, widths=WIDTHS, data={'train': spec('train'), 'val': spec('val')},
                                solver=solver, rounds=rounds, steps=steps, normalize_loss=True, **changes)
 
