@@ -7,11 +7,9 @@ its own so that their peak resident sets do not mix.
   warm  per image with the net loaded: the median time between consecutive images' PNGs over
         --images images in one process (the first image, which allocates the blobs, excluded)
 
-Bare pycaffe cannot read a binary caffemodel over 512 MB (this Caffe's protobuf limit; FCN-8s's
-is 538 MB), so the bare side loads the same weights from Caffe's HDF5 format (.caffemodel.h5),
-pycaffe's only way to them; ours is given the .caffemodel, as its users do. Both files are read
-once before timing so neither side pays the disk. The sides alternate which goes first from run
-to run.
+Both sides read the same .caffemodel (538 MB for FCN-8s: Caffe must be built by `make setup`,
+which lifts the sdist's 512 MB cap on binary protos). The file is read once before timing so
+neither side pays the disk, and the sides alternate which goes first from run to run.
 """
 import os
 import sys
@@ -47,8 +45,8 @@ def write_images(folder, count, size, seed=0):
 
 
 def prepare(folder, quick):
-    """(net directory, caffemodel, its HDF5 twin): the variant's checked-in deploy net (its
-    narrow twin, written under `folder`, for --quick) with random weights in both formats."""
+    """(net directory, caffemodel): the variant's checked-in deploy net (its narrow twin, written
+    under `folder`, for --quick) and random weights for it."""
     if quick:
         net_dir = NetFiles.written(bench_variant(VARIANT, quick=True), os.path.join(folder, VARIANT)).net_dir
     else:
@@ -57,8 +55,7 @@ def prepare(folder, quick):
     randomize(net)
     weights = os.path.join(folder, 'random.caffemodel')
     net.save(weights)
-    net.save_hdf5(weights + '.h5')
-    return net_dir, weights, weights + '.h5'
+    return net_dir, weights
 
 
 def read_through(paths):
@@ -91,13 +88,13 @@ def warm(command, who):
     return float(np.median(gaps)), child.peak_rss_mib
 
 
-def commands(run, folder, net_dir, weights, weights_h5, images):
+def commands(run, folder, net_dir, weights, images):
     """{side: {'cold': command, 'warm': command}}, each a module and its arguments."""
     variant = get_variant(VARIANT)
     mean = variant.data[variant.test_split].params['mean']
     out = lambda side, kind: os.path.join(folder, 'out-%d-%s-%s' % (run, side, kind))
     ours = ['--net', net_dir, '--weights', weights]
-    bare = ['--deploy', os.path.join(net_dir, 'deploy.prototxt'), '--weights', weights_h5,
+    bare = ['--deploy', os.path.join(net_dir, 'deploy.prototxt'), '--weights', weights,
             '--mean', *mean, '--score', variant.outputs[0].score]
     return {'ours': {'cold': ['caffe_fcn.infer', images[0], *ours, '--out', out('ours', 'cold')],
                      'warm': ['bench.infer_sides', 'ours', *images, *ours, '--out', out('ours', 'warm')]},
@@ -105,8 +102,8 @@ def commands(run, folder, net_dir, weights, weights_h5, images):
                      'warm': ['bench.infer_sides', 'bare', *images, *bare, '--out', out('bare', 'warm')]}}
 
 
-def measure(run, folder, net_dir, weights, weights_h5, images):
-    sides = commands(run, folder, net_dir, weights, weights_h5, images)
+def measure(run, folder, net_dir, weights, images):
+    sides = commands(run, folder, net_dir, weights, images)
     order = ['ours', 'bare'] if run % 2 == 0 else ['bare', 'ours']
     figures = {side: {} for side in order}
     for side in order:
@@ -156,15 +153,14 @@ def main(argv=None):
         if args.images < 3:
             parser.error('--images must be at least 3 (warm timing takes the gaps after the first image)')
         sizes['images'] = args.images
-    settings = dict(sizes, variant=VARIANT, weights='random (He normal); bare reads the HDF5 copy',
-                    quick=args.quick)
+    settings = dict(sizes, variant=VARIANT, weights='random (He normal)', quick=args.quick)
     with tempfile.TemporaryDirectory(prefix='bench-infer-') as folder:
-        net_dir, weights, weights_h5 = prepare(folder, args.quick)
+        net_dir, weights = prepare(folder, args.quick)
         images = write_images(os.path.join(folder, 'images'), sizes['images'], sizes['size'])
-        read_through([weights, weights_h5] + images)
+        read_through([weights] + images)
         common.run_module('caffe_fcn.infer', '--help')  # untimed: load the libraries once
         return common.run_benchmark('infer', args, argv, settings,
-                                    lambda run: measure(run, folder, net_dir, weights, weights_h5, images),
+                                    lambda run: measure(run, folder, net_dir, weights, images),
                                     targets=targets, notes=notes)
 
 

@@ -21,12 +21,11 @@ def test_bare_baseline_and_caffe_fcn_infer_write_the_same_labels(tmp_path):
     randomize(net, seed=3)
     net.params['score_fr'][1].data[...] = np.arange(21)  # favour some classes so labels vary by pixel
     net.save(str(tmp_path / 'w.caffemodel'))
-    net.save_hdf5(str(tmp_path / 'w.caffemodel.h5'))
     image = tmp_path / 'photo.jpg'
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, size=(37, 45, 3), dtype=np.uint8)).save(str(image), quality=95)
 
-    bare_times = bare(os.path.join(net_dir, 'deploy.prototxt'), str(tmp_path / 'w.caffemodel.h5'),
+    bare_times = bare(os.path.join(net_dir, 'deploy.prototxt'), str(tmp_path / 'w.caffemodel'),
                       variant.data['val'].params['mean'], 'score', str(tmp_path / 'bare'), [str(image)])
     our_times = ours(net_dir, str(tmp_path / 'w.caffemodel'), str(tmp_path / 'ours'), [str(image)])
 
