@@ -11,10 +11,12 @@ import argparse
 import os
 import sys
 
+from caffe_fcn.inputs import default_init_weights, missing_data
 from caffe_fcn.netfiles import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
-from caffe_fcn.solve import default_init_weights, default_run_dir, final_model, missing_data, train
+from caffe_fcn.runs import default_run_dir, final_model
+from caffe_fcn.solve import train
 
 
 def stages(name):

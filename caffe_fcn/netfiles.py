@@ -14,7 +14,7 @@ from caffe_fcn.backend import import_caffe, select_device
 from caffe_fcn.nets.build import net_proto, solver_proto
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import resolve
-from caffe_fcn.snapshots import load_weights
+from caffe_fcn.weights import load_weights
 
 
 class NetFilesError(ValueError):

@@ -4,17 +4,12 @@ each round, log every round; resume from a solverstate; stop at once when the lo
     python solve.py nets/voc-fcn32s [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
                     [--resume SOLVERSTATE] [--out DIR] [--save-predictions]
 
-A run directory (default runs/<variant>/) holds
-  metrics.jsonl            the metrics log, one JSON line per round (caffe_fcn.runlog)
-  snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every round
-                           (HDF5: see caffe_fcn.snapshots); resume from a .solverstate.h5
-  predictions/iter_<N>/    the test split's predictions as palette PNGs (--save-predictions)
-  <variant>.caffemodel     the final weights (binary caffemodel), written when the last round is
-                           done: what the next stage starts from
-Nothing in it is ever replaced: a fresh run needs an empty directory, a resume appends.
+A run directory (default runs/<variant>/; its layout: caffe_fcn.runs) holds the metrics log, HDF5
+snapshots after every round (resume from a .solverstate.h5), optionally the test predictions of
+every round, and, when the last round is done, the final <variant>.caffemodel that the next stage
+starts from. Nothing in it is ever replaced: a fresh run needs an empty directory, a resume appends.
 """
 import argparse
-import importlib
 import math
 import os
 import sys
@@ -23,17 +18,15 @@ import time
 
 from caffe_fcn import runlog
 from caffe_fcn.backend import select_device
-from caffe_fcn.data.sources import DATASETS
 from caffe_fcn.divergence import Diverged, guarded
+from caffe_fcn.inputs import default_init_weights, missing_data
 from caffe_fcn.netfiles import NetFiles
 from caffe_fcn.paths import resolve
+from caffe_fcn.runs import default_run_dir, final_model, snapshot_files, snapshot_states
 from caffe_fcn.score import score, summary
-from caffe_fcn.snapshots import read_hdf5_weights, snapshot_files, snapshot_states
 from caffe_fcn.surgery.netio import save_caffemodel
 from caffe_fcn.surgery.stages import init_variant
-
-RUNS = 'runs'
-
+from caffe_fcn.weights import read_hdf5_weights
 
 class SolveError(RuntimeError):
     pass
@@ -41,45 +34,6 @@ class SolveError(RuntimeError):
 
 class TrainingDiverged(SolveError):
     pass
-
-
-def default_run_dir(name):
-    return resolve(os.path.join(RUNS, name))
-
-
-def final_model(run_dir, name):
-    """The weights a finished run leaves for the stages after it."""
-    return os.path.join(run_dir, name + '.caffemodel')
-
-
-def default_init_weights(variant):
-    """[(caffemodel, command that makes it)] the variant starts from, by its registry `init`."""
-    kind, source = variant.init.kind, variant.init.source
-    if kind in ('ilsvrc', 'ilsvrc-depth'):
-        return [(resolve('weights/%s.caffemodel' % source), 'make %s' % source)]
-    sources = source if kind == 'streams' else (source,)
-    return [(final_model(default_run_dir(s), s), 'make %s' % s) for s in sources]
-
-
-def missing_data(variant):
-    """{dataset folder: command that downloads it} for each folder the variant's data layers read
-    that is absent or lacks a part that its download puts there (data/nyud ships with its split
-    lists, but the images arrive with `make data-nyud`). The commands are the data layers' own."""
-    missing = {}
-    for spec in variant.data.values():
-        layer = getattr(importlib.import_module(spec.module), spec.layer)
-        for key, how in layer.folders.items():
-            folder = spec.params.get(key, layer.defaults.get(key))
-            if not all(os.path.exists(path) for path in [resolve(folder)] + downloaded_parts(folder)):
-                missing[folder] = how
-    return missing
-
-
-def downloaded_parts(folder):
-    """The download destinations (caffe_fcn.data.sources) that lie inside `folder`."""
-    folder = resolve(folder)
-    parts = [resolve(d) for sources in DATASETS.values() for source in sources for d in source.destinations]
-    return [p for p in parts if p == folder or p.startswith(folder + os.sep)]
 
 
 def check_fresh(run_dir, net_dir):
@@ -114,7 +68,7 @@ def solver_for_run(caffe, nets, run_dir, name, outputs):
     settings = nets.solver()
     settings.snapshot_prefix = os.path.join(run_dir, 'snapshots', name)
     settings.snapshot = 0
-    settings.snapshot_format = settings.HDF5  # see caffe_fcn.snapshots: binary ones could not be restored
+    settings.snapshot_format = settings.HDF5  # why: see caffe_fcn.runs
     with tempfile.TemporaryDirectory() as folder:
         run_settings = type(settings)()
         run_settings.CopyFrom(settings)
@@ -155,7 +109,8 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
           save_predictions=False, say=print):
     """Train `variant` (nets from the NetFiles `nets`) for rounds x steps iterations, scoring after
     each round. Returns the path of the final model. Raises SolveError with what to do."""
-    rounds, steps = rounds or variant.rounds, steps or variant.steps
+    rounds = variant.rounds if rounds is None else rounds
+    steps = variant.steps if steps is None else steps
     if rounds < 1 or steps < 1:
         raise SolveError('rounds and steps must be positive, got %d and %d' % (rounds, steps))
     total = rounds * steps

@@ -4,7 +4,7 @@ import dataclasses
 
 import numpy as np
 
-from caffe_fcn.data.fixtures import write_siftflow, write_voc
+from caffe_fcn.data.fixtures import write_voc
 from caffe_fcn.data.voc import VOC_MEAN_BGR
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.registry import DataSpec, get_variant

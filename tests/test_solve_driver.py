@@ -8,13 +8,14 @@ import pytest
 
 import solve_fixtures
 from caffe_fcn import runlog
+from caffe_fcn.inputs import default_init_weights, missing_data
 from caffe_fcn.netfiles import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
 from caffe_fcn.score import score
-from caffe_fcn.snapshots import read_hdf5_weights
+from caffe_fcn.solve import SolveError, train
 from caffe_fcn.surgery.params import read_caffemodel
-from caffe_fcn.solve import SolveError, default_init_weights, missing_data, train
+from caffe_fcn.weights import read_hdf5_weights
 
 QUIET = dict(say=lambda line: None)
 

@@ -1,41 +1,15 @@
-"""A run's snapshots, and loading any weights file into a net.
-
-Runs snapshot in Caffe's HDF5 format (<prefix>_iter_<N>.caffemodel.h5 / .solverstate.h5). A VGG16
-FCN's caffemodel is about 540 MB, and so is its solverstate (the momentum history), while Caffe's
-binary protobuf reader is capped: 2 GB upstream, but 512 MB in some builds (the sdist `make setup`
-builds, before setup/patch-caffe.sh raises it), where a binary snapshot could never be restored.
-HDF5 files have no cap in any build.
-"""
+"""Loading any weights file into a net: binary caffemodels of any size and Caffe HDF5 snapshots,
+refusing, with the layer at fault, a file that does not fit (Caffe itself would abort)."""
 import os
-import re
 from collections import OrderedDict
 
 import h5py
 
 from caffe_fcn.surgery.params import copy_caffemodel
 
-STATE = re.compile(r'_iter_(\d+)\.solverstate(\.h5)?$')
-
 
 class WeightsError(ValueError):
     pass
-
-
-def snapshot_states(run_dir):
-    """[(iteration, solverstate path)] of a run's snapshots, by iteration."""
-    folder = os.path.join(run_dir, 'snapshots')
-    found = []
-    for name in os.listdir(folder) if os.path.isdir(folder) else []:
-        match = STATE.search(name)
-        if match:
-            found.append((int(match.group(1)), os.path.join(folder, name)))
-    return sorted(found)
-
-
-def snapshot_files(prefix, iteration):
-    """(caffemodel, solverstate) that Caffe writes for an HDF5 snapshot at `iteration`."""
-    stem = '%s_iter_%d' % (prefix, iteration)
-    return stem + '.caffemodel.h5', stem + '.solverstate.h5'
 
 
 def read_hdf5_weights(path):
@@ -49,8 +23,7 @@ def read_hdf5_weights(path):
 
 
 def load_weights(net, path, where_to_get=''):
-    """Copy a caffemodel (binary of any size, or HDF5 snapshot) into `net`, refusing a file whose
-    layers or shapes do not fit the net with an error naming the layer (Caffe would abort)."""
+    """Copy a caffemodel (binary, or HDF5 when its name ends in .h5) into `net`."""
     if not os.path.isfile(path):
         raise WeightsError('weights file %s does not exist' % path)
     if not path.endswith('.h5'):
