@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import solve_fixtures
-from caffe_fcn import runlog
+from caffe_fcn import runlog, solve
 from caffe_fcn.inputs import default_init_weights, missing_data
 from caffe_fcn.netfiles import NetFiles
 from caffe_fcn.nets.registry import get_variant
@@ -148,3 +148,19 @@ def test_missing_data_and_start_weights_name_the_commands_that_make_them(setup, 
     with pytest.raises(SolveError, match=r'starts from \S*absent.caffemodel, which does not exist: check --weights'):
         train(variant, nets, str(tmp_path / 'run'), weights=[str(tmp_path / 'absent.caffemodel')], **QUIET)
     assert not os.path.exists(tmp_path / 'run')
+
+
+def test_solve_cli_trains_and_reports_errors_in_one_line(setup, tmp_path, monkeypatch, capsys):
+    folder, fixture, trunk = setup
+    variant, nets = twin_nets(tmp_path, fixture)
+    # The CLI reads nets/<variant>; here the twin's files stand in for the registered variant's.
+    monkeypatch.setattr(solve, 'NetFiles', lambda net_dir: nets)
+    run = str(tmp_path / 'run')
+    solve.main(['nets/voc-fcn32s', '--weights', trunk, '--rounds', '1', '--steps', '2', '--out', run])
+    out = capsys.readouterr().out
+    assert 'voc-fcn32s round 1/1, iteration 2' in out and out.endswith('done: %s/voc-fcn32s.caffemodel\n' % run)
+    with pytest.raises(SystemExit, match=r'^solve: solverstate \S*nowhere.solverstate.h5 does not exist '
+                                         r'\(snapshots of this run: \S*voc-fcn32s_iter_2.solverstate.h5\)$'):
+        solve.main(['nets/voc-fcn32s', '--resume', str(tmp_path / 'nowhere.solverstate.h5'), '--out', run])
+    with pytest.raises(SystemExit, match='rounds and steps must be positive, got 0 and 3'):  # the twin's 3 steps
+        solve.main(['nets/voc-fcn32s', '--rounds', '0', '--out', str(tmp_path / 'other')])
