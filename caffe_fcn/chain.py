@@ -19,22 +19,31 @@ from caffe_fcn.runs import default_run_dir, final_model
 from caffe_fcn.solve import train
 
 
+def sources(name):
+    """The variants whose trained weights `name` starts from (none for an ILSVRC start)."""
+    init = get_variant(name).init
+    return {'stage': (init.source,), 'streams': init.source}.get(init.kind, ())
+
+
 def stages(name):
-    """The variants to train for `name`, sources first, `name` last."""
-    variant = get_variant(name)
-    sources = {'stage': (variant.init.source,), 'streams': variant.init.source}.get(variant.init.kind, ())
+    """Every variant in `name`'s chain, sources first, `name` last."""
     order = []
-    for source in sources:
+    for source in sources(name):
         order += [stage for stage in stages(source) if stage not in order]
     return order + [name]
 
 
 def remaining(name):
-    """(stages already trained, stages still to train) for variant `name`, in training order."""
+    """(trained stages it can start from, stages still to train in order) for variant `name`: the
+    sources of a trained stage are not needed."""
+    if os.path.exists(final_model(default_run_dir(name), name)):
+        return [name], []
     done, todo = [], []
-    for stage in stages(name):
-        (done if os.path.exists(final_model(default_run_dir(stage), stage)) else todo).append(stage)
-    return done, todo
+    for source in sources(name):
+        source_done, source_todo = remaining(source)
+        done += [s for s in source_done if s not in done]
+        todo += [s for s in source_todo if s not in todo]
+    return done, todo + [name]
 
 
 def missing_inputs(names):

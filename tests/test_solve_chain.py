@@ -29,6 +29,9 @@ def test_trained_stages_are_skipped_and_their_start_weights_no_longer_needed(tmp
     monkeypatch.setattr(runs, 'RUNS', str(tmp_path / 'runs'))
     monkeypatch.setattr(chain, 'missing_data', lambda variant: {})  # data: see the make test below
     assert chain.remaining('voc-fcn8s') == ([], ['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s'])
+    assert chain.missing_inputs(['voc-fcn8s']) == [
+        '%s does not exist (needed to start voc-fcn8s): run `make voc-fcn16s`'
+        % os.path.relpath(tmp_path / 'runs' / 'voc-fcn16s' / 'voc-fcn16s.caffemodel', ROOT)]
     vgg = os.path.join(ROOT, 'weights', 'vgg16-fcn.caffemodel')
     if not os.path.exists(vgg):
         assert chain.missing_inputs(['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s']) == [
@@ -37,9 +40,11 @@ def test_trained_stages_are_skipped_and_their_start_weights_no_longer_needed(tmp
     (tmp_path / 'runs' / 'voc-fcn32s' / 'voc-fcn32s.caffemodel').write_bytes(b'')
     assert chain.remaining('voc-fcn8s') == (['voc-fcn32s'], ['voc-fcn16s', 'voc-fcn8s'])
     assert chain.missing_inputs(['voc-fcn16s', 'voc-fcn8s']) == []
-    assert chain.missing_inputs(['voc-fcn8s']) == [
-        '%s does not exist (needed to start voc-fcn8s): run `make voc-fcn16s`'
-        % os.path.relpath(tmp_path / 'runs' / 'voc-fcn16s' / 'voc-fcn16s.caffemodel', ROOT)]
+    # With voc-fcn16s trained, voc-fcn32s is not needed any more, trained or not.
+    os.rename(tmp_path / 'runs' / 'voc-fcn32s', tmp_path / 'runs' / 'voc-fcn16s')
+    os.rename(tmp_path / 'runs' / 'voc-fcn16s' / 'voc-fcn32s.caffemodel', tmp_path / 'runs' / 'voc-fcn16s' / 'voc-fcn16s.caffemodel')
+    assert chain.remaining('voc-fcn8s') == (['voc-fcn16s'], ['voc-fcn8s'])
+    assert chain.remaining('nyud-fcn32s-color-hha') == ([], ['nyud-fcn32s-color', 'nyud-fcn32s-hha', 'nyud-fcn32s-color-hha'])
 
 
 def test_make_voc_fcn8s_without_data_stops_at_once_naming_the_fetch_commands():
