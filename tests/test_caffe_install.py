@@ -131,3 +131,21 @@ def test_caffemodel_loads_into_fresh_net_with_identical_blobs(tmp_path):
     for name in solver.net.params:
         for a, b in zip(solver.net.params[name], fresh.params[name]):
             np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_caffemodel_over_512_mb_loads(tmp_path):
+    """FCN-VGG16 caffemodels are ~540 MB: Caffe must read protos past the sdist's 512 MB cap."""
+    n = caffe.NetSpec()
+    n.data = L.Input(shape=dict(dim=[1, 1]))
+    n.big = L.InnerProduct(n.data, num_output=140 * 1000 * 1000, bias_term=False)  # 560 MB of floats
+    net_path = str(tmp_path / 'big.prototxt')
+    with open(net_path, 'w') as f:
+        f.write(str(n.to_proto()))
+    net = caffe.Net(net_path, caffe.TEST)
+    net.params['big'][0].data[-1, 0] = 3.0
+    model = str(tmp_path / 'big.caffemodel')
+    net.save(model)
+    del net
+    assert os.path.getsize(model) > 512 * 1024 * 1024
+    loaded = caffe.Net(net_path, model, caffe.TEST)
+    assert loaded.params['big'][0].data[-1, 0] == 3.0
