@@ -14,7 +14,7 @@ Starting weights (what the solve driver calls; every init ends with interp of al
         init_from_stage(net, weights)                         'stage': 32s -> 16s -> 8s, new score layers zero
         init_streams(net, {suffix: weights})                  'streams': NYUD color-HHA
 
-Files: copy_caffemodel(net, path) loads any caffemodel (V1 too, over 512 MB too) with errors naming the
+Files: copy_caffemodel(net, path) loads any caffemodel (V1 too) with errors naming the
 layer; save_caffemodel(net, path, overwrite=False) never replaces a file silently.
 CLI: python -m caffe_fcn.surgery vgg16|alexnet|init VARIANT (see its --help).
 """

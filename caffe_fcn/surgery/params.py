@@ -106,8 +106,8 @@ def check_caffemodel_fits(path, net, where_to_get=''):
 
 
 def copy_caffemodel(net, path, where_to_get=''):
-    """`net.copy_from(path)` done in Python, after `check_caffemodel_fits`: any format (V1 included) and
-    any size (Caffe's reader in this build stops at 512 MB, and a VGG16 caffemodel is 528 MB)."""
+    """`net.copy_from(path)` done in Python, after `check_caffemodel_fits`: any format (V1 included), and a
+    file that does not fit the net is an error naming the layer, where Caffe would abort the process."""
     stored = check_caffemodel_fits(path, net, where_to_get)
     for name, blobs in net.params.items():
         for blob, target in zip(stored[name].blobs, blobs):
