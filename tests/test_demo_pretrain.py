@@ -17,24 +17,33 @@ caffe = select_device()
 
 def test_cut_places_the_patch_in_the_centre_and_zeros_elsewhere_hand_computed():
     blob = np.arange(2 * 5 * 6, dtype=np.float32).reshape(2, 5, 6) + 1
-    out = crops.cut(blob, 0, 5, window=3, size=5)
+    out = crops.cut(blob, 0, 5, half=1, size=5)
     expected = np.zeros((2, 5, 5), np.float32)
-    # the window covers rows -1..1 and columns 4..6 of the blob: rows 0..1, columns 4..5 exist
+    # the patch covers rows -1..1 and columns 4..6 of the blob: rows 0..1, columns 4..5 exist
     expected[:, 2:4, 1:3] = blob[:, 0:2, 4:6]
     assert np.array_equal(out, expected)
 
 
-def test_crop_centres_sit_on_their_class_and_background_centres_keep_the_margin():
+def test_object_patches_are_centred_on_their_object_and_cover_it_with_pad():
     label = np.zeros((60, 60), np.uint8)
-    label[10:30, 10:30] = 3
+    label[10:31, 10:31] = 3  # 21 x 21: centre (20, 20), farthest pixel 10 away
     label[40:50, 40:55] = 1
     label[45, 5] = 2  # a single pixel: too small to be a crop's object
-    found = crops.centres(label, 5, margin=6)
-    assert sorted(found) == [0, 1, 3]
-    for c in (1, 3):
-        assert all(label[y, x] == c for y, x in found[c])
-    distance = ndimage.distance_transform_edt(label == 0)
-    assert all(distance[y, x] >= 6 for y, x in found[0])
+    found = crops.objects(label, 5)
+    assert sorted(found) == [1, 3]
+    assert found[3].tolist() == [[20, 20, 10 + crops.PAD]]
+    (y, x, half), = found[1]
+    assert label[y, x] == 1 and half == max(y - 40, 49 - y, x - 40, 54 - x) + crops.PAD
+
+
+def test_background_centres_keep_the_margin_from_objects():
+    label = np.zeros((60, 60), np.uint8)
+    label[10:30, 10:30] = 3
+    label[0, 59] = 255
+    points = crops.background(label, 5, margin=6)
+    distance = ndimage.distance_transform_edt(label != 3)
+    assert len(points) and all(distance[y, x] >= 6 and label[y, x] == 0 for y, x in points)
+    assert len(points) == np.sum((distance >= 6) & (label == 0))
 
 
 def test_crop_sampler_refuses_a_split_with_one_class(tmp_path):
@@ -47,8 +56,7 @@ def test_crop_sampler_refuses_a_split_with_one_class(tmp_path):
     label[10:30, 10:30] = 2
     save_label_png(str(tmp_path / 'SegmentationClass/only.png'), label)
     with pytest.raises(DataError, match='1 class'):
-        crops.CropSampler(str(tmp_path), 'val', np.zeros(3, np.float32), classes=5, size=64, window=32,
-                          margin=100, seed=1)
+        crops.CropSampler(str(tmp_path), 'val', np.zeros(3, np.float32), classes=5, size=64, margin=100, seed=1)
 
 
 def test_he_init_has_the_he_scale_first_layer_divided_by_pixel_scale_and_leaves_score_layers():
@@ -72,4 +80,4 @@ def test_classifier_net_is_the_ilsvrc_classifier_layer_for_layer():
     learned = lambda proto: [(l.name, l.type, str(l.convolution_param), str(l.inner_product_param))
                              for l in proto.layer if l.type in ('Convolution', 'InnerProduct')]
     assert learned(ours) == learned(theirs)
-    assert {'Dropout', 'SoftmaxWithLoss', 'Accuracy'} <= {l.type for l in ours.layer}
+    assert {'SoftmaxWithLoss', 'Accuracy'} <= {l.type for l in ours.layer}

@@ -2,9 +2,12 @@
 
 The classifier is the project's ILSVRC classifier form (`caffe_fcn.nets.trunks.vgg16` with
 fc='fc': fc6/fc7/fc8 as InnerProduct, classifier padding, 224 x 224 input) at demo widths, fed
-by `caffe_fcn.demo.crops.CropLayer`, started from He-normal weights and trained with SGD. Its
-weights are then convolutionalised by the same surgery the real VGG16 goes through
-(`caffe_fcn.surgery.convolutionalize`).
+by `caffe_fcn.demo.crops.CropLayer`, started from He-normal weights (fc8 at zero, as the FCN's
+score layers start: large random class scores at the start stall training) and trained by Caffe.
+It has no Dropout: a few hundred iterations that see each crop about once cannot overfit, and
+dropping half of a 128-wide fc6/fc7 stalled learning (the FCN nets keep drop6/drop7).
+Its weights are then convolutionalised by the surgery the real VGG16 goes through
+(`caffe_fcn.surgery.transplant`: InnerProduct weights become convolution kernels).
 """
 import os
 import time
@@ -26,8 +29,7 @@ def classifier_net(widths, classes, crop_params, phase):
     n = caffe.NetSpec()
     n.data, n.label = L.Python(module='caffe_fcn.demo.crops', layer='CropLayer', ntop=2,
                                param_str=repr(dict(crop_params)))
-    top = vgg16(n, n.data, widths=widths, pad1=CLASSIFIER_PAD1['vgg16'], fc='fc',
-                dropout=phase == 'train')
+    top = vgg16(n, n.data, widths=widths, pad1=CLASSIFIER_PAD1['vgg16'], fc='fc', dropout=False)
     n.fc8 = L.InnerProduct(top, num_output=classes, param=layers.LEARNED)
     n.loss = L.SoftmaxWithLoss(n.fc8, n.label)
     n.accuracy = L.Accuracy(n.fc8, n.label)
@@ -74,7 +76,7 @@ def pretrain(out_dir, widths, classes, crop_params, solver_settings, iterations,
     solver_path = _write(os.path.join(out_dir, 'solver.prototxt'),
                          solver_text(train, test, solver_settings))
     solver = caffe.get_solver(solver_path)
-    he_init(solver.net, trunk_layers(solver.net), seed)
+    he_init(solver.net, trunk_layers(solver.net, stop_before='fc8'), seed)
     initial = os.path.join(out_dir, 'classifier-init.caffemodel')
     save_caffemodel(solver.net, initial)
     start = time.time()
