@@ -31,6 +31,7 @@ def test_every_stage_left_its_files(demo):
     data, out, _ = demo
     where = pipeline.paths(out)
     for path in (where['pretrained'], where['random'], where['summary'], where['baseline'], where['timings'],
+                 where['chain_plot'],
                  os.path.join(where['ilsvrc'], 'classifier.caffemodel'),
                  os.path.join(where['ilsvrc'], 'classifier-init.caffemodel'), os.path.join(out, 'report.md')):
         assert os.path.isfile(path), path

@@ -120,6 +120,17 @@ def train_stage(variant, out_dir, weights, log):
     return nets, final, plot
 
 
+def chain_plot(out_dir, names, path):
+    """One loss / mean IU plot over the whole stage chain: each stage's rounds continue the
+    iteration count of the stage it started from."""
+    history, offset = [], 0
+    for name in names:
+        rounds = runlog.rounds(runlog.read(runlog.log_path(os.path.join(out_dir, name))))
+        history += [dict(r, iteration=r['iteration'] + offset) for r in rounds if r['event'] == 'round']
+        offset = history[-1]['iteration']
+    return plot_rounds(history, path, 'demo: %s on demo val' % ' -> '.join(names))
+
+
 def paths(out_dir):
     ilsvrc_dir = os.path.join(out_dir, 'ilsvrc')
     return {'ilsvrc': ilsvrc_dir,
@@ -128,6 +139,7 @@ def paths(out_dir):
             'summary': os.path.join(ilsvrc_dir, 'classifier.json'),
             'baseline': os.path.join(out_dir, 'baseline.json'),
             'overlays': os.path.join(out_dir, 'overlays'),
+            'chain_plot': os.path.join(out_dir, 'stages.png'),
             'timings': os.path.join(out_dir, TIMINGS)}
 
 
@@ -162,6 +174,7 @@ def run(config, data_dir, out_dir, log=print):
         with timer.step('%s: %d x %d iterations' % (variant.name, stage.rounds, stage.steps), log):
             nets, weights, _ = train_stage(variant, out_dir, weights, log)
         init = Init('stage', variant.name)
+    chain_plot(out_dir, [stage_name(stage.head) for stage in config.stages], where['chain_plot'])
     with timer.step('baseline: all background on val', log):
         with open(where['baseline'], 'w') as f:
             json.dump(background_baseline(data_dir, 'val', classes), f, indent=1)

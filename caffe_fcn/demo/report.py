@@ -114,7 +114,8 @@ def outputs(out_dir, data_dir):
         if os.path.isdir(run_dir):
             lines += [('%s run (metrics.jsonl, snapshots)' % label, run_dir),
                       ('%s loss / mean IU plot' % label, os.path.join(run_dir, 'metrics.png'))]
-    lines += [('FCN-8s overlays on val images', where['overlays']), ('timings', where['timings'])]
+    lines += [('loss / mean IU over FCN-32s -> 16s -> 8s', where['chain_plot']),
+              ('FCN-8s overlays on val images', where['overlays']), ('timings', where['timings'])]
     return [(what, path) for what, path in lines if os.path.exists(path)]
 
 
