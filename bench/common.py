@@ -206,6 +206,18 @@ def positive_int(text):
     return value
 
 
+def names_from(known, what):
+    """An argparse type: a comma-separated list of names, each one of `known`."""
+    def parse(text):
+        names = [n for n in text.split(',') if n]
+        unknown = [n for n in names if n not in known]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError('unknown %s %s; known: %s'
+                                             % (what, ', '.join(unknown) or '(none given)', ', '.join(known)))
+        return names
+    return parse
+
+
 def argument_parser(name, description, measures=True):
     """The options every benchmark takes; `measures=False` for one that only reads logs."""
     parser = argparse.ArgumentParser(prog='python -m bench.' + name, description=description,

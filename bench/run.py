@@ -19,15 +19,6 @@ from bench import common
 BENCHMARKS = ('setup', 'throughput', 'infer', 'solve', 'score')
 
 
-def benchmark_list(text):
-    names = [n for n in text.split(',') if n]
-    unknown = [n for n in names if n not in BENCHMARKS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError('unknown benchmark(s) %s; choose from %s'
-                                         % (', '.join(unknown) or '(none given)', ', '.join(BENCHMARKS)))
-    return names
-
-
 def table(names, quick):
     """Markdown rows 'benchmark | figure | median | target' from the results files of `names`."""
     lines = ['| benchmark | figure | median | target |', '|---|---|---|---|']
@@ -47,7 +38,7 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--runs', type=common.positive_int, default=2, help='runs per benchmark (default 2)')
     parser.add_argument('--quick', action='store_true', help='tiny sizes: a smoke pass, not figures to quote')
-    parser.add_argument('--only', type=benchmark_list, default=list(BENCHMARKS),
+    parser.add_argument('--only', type=common.names_from(BENCHMARKS, 'benchmark(s)'), default=list(BENCHMARKS),
                         help='comma-separated benchmarks to run (default: all of %s)' % ', '.join(BENCHMARKS))
     args = parser.parse_args(argv)
     failed = []

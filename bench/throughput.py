@@ -7,7 +7,6 @@ Caffe's own BLAS, as a 1x1 convolution without bias, which Caffe runs as one sge
 The bound divides by the faster of the two: no forward beats the machine's best matrix product.
 Each forward runs bare pycaffe on random weights and inputs, after one untimed warm-up forward.
 """
-import argparse
 import os
 import sys
 import tempfile
@@ -111,18 +110,9 @@ def rows(median):
     return out
 
 
-def variant_list(text):
-    names = [n for n in text.split(',') if n]
-    unknown = [n for n in names if n not in VARIANTS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError('unknown variant(s) %s; known: %s'
-                                                % (', '.join(unknown) or '(none given)', ', '.join(VARIANTS)))
-    return names
-
-
 def main(argv=None):
     parser = common.argument_parser('throughput', __doc__)
-    parser.add_argument('--variants', type=variant_list,
+    parser.add_argument('--variants', type=common.names_from(VARIANTS, 'variant(s)'),
                         help='comma-separated deploy nets to time (default: all %d; --quick: %s)'
                              % (len(VARIANTS), ', '.join(QUICK_VARIANTS)))
     parser.add_argument('--repeats', type=common.positive_int, default=1,
