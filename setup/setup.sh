@@ -96,10 +96,12 @@ cmake_flags() {
 EOF
 }
 
+# The build does not depend on where the venv lives (only on the Python and numpy versions, which
+# are part of the key), so its path is left out: every clone of the repo shares one cached build.
 cache_key() {
     {
         echo "$SDIST_NAME==$SDIST_VERSION"
-        cmake_flags
+        cmake_flags | sed "s#$VENV#<venv>#g"
         cat "$SETUP_DIR/caffe-sdist.txt" "$SETUP_DIR/patch-caffe.sh"
         "$VENV/bin/python" -c 'import sys, numpy; print(sys.version, numpy.__version__)'
         dpkg-query -W -f='${Package} ${Version}\n' libboost-python-dev libprotobuf-dev libhdf5-dev libopenblas-dev 2>/dev/null
