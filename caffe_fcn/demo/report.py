@@ -52,7 +52,7 @@ def percent(value):
 
 
 def results_table(results, val_images):
-    header = ['model', 'iterations'] + [METRIC_LABELS[m] for m in METRICS]
+    header = ['model', 'iterations of its stage'] + [METRIC_LABELS[m] for m in METRICS]
     rows = [[label, '-' if it is None else str(it)] + [percent(s[m]) for m in METRICS]
             for label, (it, s) in results.items()]
     return ('Demo results on the demo val split (%d images of the toy dataset), percent' % val_images,
