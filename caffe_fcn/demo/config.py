@@ -49,7 +49,7 @@ class DemoConfig:
 
 FULL = DemoConfig(
     name='full', train_images=300, val_images=100, widths=DEMO_WIDTHS,
-    pretrain_iterations=300, pretrain_batch=8, pretrain_test_batches=25,
+    pretrain_iterations=500, pretrain_batch=8, pretrain_test_batches=25,
     pretrain_solver=adam(3e-4),
     stages=(Stage('32s', 5, 200), Stage('16s', 2, 200), Stage('8s', 2, 200)),
     fcn_solver=adam(4e-4), overlays=4)

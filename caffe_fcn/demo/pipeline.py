@@ -84,7 +84,7 @@ def demo_variant(config, head, init, data_dir, mean, classes, name=None):
     spec = lambda split: DataSpec('caffe_fcn.data.voc', 'VOCSegDataLayer',
                                   dict(voc_dir=data_dir, split=split, mean=list(mean), seed=config.seed))
     solver = dict(config.fcn_solver, iter_size=1, max_iter=stage.rounds * stage.steps,
-                  test_iter=config.val_images, average_loss=20, display=0)
+                  test_iter=config.val_images, average_loss=20, display=0, random_seed=config.seed)
     return replace(base, name=name or stage_name(head),
                    outputs=(replace(base.outputs[0], classes=classes),),
                    data={'train': spec('train'), 'val': spec('val')}, solver=solver, init=init,
@@ -160,7 +160,8 @@ def run(config, data_dir, out_dir, log=print):
         crop_params = dict(voc_dir=data_dir, mean=list(mean), classes=classes,
                            batch=config.pretrain_batch, seed=config.seed)
         start, trained, summary = pretrain(where['ilsvrc'], config.widths, classes, crop_params,
-                                           config.pretrain_solver, config.pretrain_iterations,
+                                           dict(config.pretrain_solver, random_seed=config.seed),
+                                           config.pretrain_iterations,
                                            config.pretrain_test_batches, config.seed,
                                            log=lambda t: log('  ' + t))
         with open(where['summary'], 'w') as f:
