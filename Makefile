@@ -73,13 +73,15 @@ bench-quick:
 	$(PYTHON) -m bench.run --quick
 
 # ---- The demo (caffe_fcn.demo; README, "The demo"): toy data in VOC's layout, every stage at demo scale ----
-# `make demo` refuses to write into a runs/demo/ that holds an earlier run: move it away first.
+# `make demo` makes data/demo/ first (kept if it is already there) and times every step, that one included;
+# it refuses to write into a runs/demo/ that holds an earlier run: move it away first.
 .PHONY: demo demo-data demo-ablation
 demo-data:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.demo data
 
-demo: demo-data
+demo:
+	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.demo run
 
 demo-ablation:

@@ -101,3 +101,15 @@ def test_a_second_run_into_the_same_folder_is_refused_and_changes_nothing(demo, 
 def test_ablation_without_a_demo_run_says_what_to_run_first(tmp_path):
     with pytest.raises(SystemExit, match='run the demo first'):
         main(['ablation', '--fast', '--data', str(tmp_path / 'data'), '--out', str(tmp_path / 'runs')])
+
+
+def test_a_second_run_with_the_same_seed_repeats_every_score(demo, tmp_path):
+    data, out, _ = demo
+    again = str(tmp_path / 'runs')
+    pipeline.run(FAST, data, again, log=lambda text: None)
+    for name in STAGES:
+        first, second = (runlog.rounds(runlog.read(os.path.join(folder, name, 'metrics.jsonl')))
+                         for folder in (out, again))
+        untimed = lambda rounds: [{k: v for k, v in r['scores']['semantic'].items() if k != 'seconds'} for r in rounds]
+        assert untimed(first) == untimed(second)
+        assert [r['train_loss'] for r in first] == [r['train_loss'] for r in second]
