@@ -7,7 +7,7 @@ import platform
 
 from caffe_fcn import runlog
 from caffe_fcn.compare import METRIC_LABELS, as_markdown, as_text
-from caffe_fcn.demo import pipeline
+from caffe_fcn.demo import dataset, pipeline
 from caffe_fcn.published import METRICS, published_for
 from caffe_fcn.paths import ROOT, resolve
 
@@ -137,7 +137,7 @@ def write(out_dir, data_dir, command, seconds):
     timing_lines = ['%6.0f s  %s' % (s, step) for step, s in timings.items()]
     summary = ('classifier pre-training: %d iterations, val crop accuracy %s%% (%d crops, chance %s%%)'
                % (classifier['iterations'], percent(classifier['val_accuracy']), classifier['val_crops'],
-                  percent(1.0 / len(results['all background (trivial)'][1]['per_class_iu']))))
+                  percent(1.0 / len(dataset.CLASSES))))
     total = 'this command (%s) took %.0f s (%.1f min) on %s' % (command, seconds, seconds / 60, machine())
     out_lines = ['%s: %s' % (what, shown(path)) for what, path in outputs(out_dir, data_dir)]
 
