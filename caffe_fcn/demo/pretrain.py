@@ -57,7 +57,8 @@ def _write(path, text):
     return path
 
 
-def test_accuracy(solver, batches):
+def val_accuracy(solver, batches):
+    """Mean accuracy of the test net (sharing the trained weights) over `batches` batches of val crops."""
     net = solver.test_nets[0]
     net.share_with(solver.net)
     accuracy = [float(net.forward()['accuracy']) for _ in range(batches)]
@@ -92,7 +93,7 @@ def pretrain(out_dir, widths, classes, crop_params, solver_settings, iterations,
         done += step
         history.append({'iteration': done, 'train_loss': float(np.mean(losses))})
         log('  classifier: iteration %d/%d, train loss %.3f' % (done, iterations, history[-1]['train_loss']))
-    accuracy = test_accuracy(solver, test_batches)
+    accuracy = val_accuracy(solver, test_batches)
     weights = os.path.join(out_dir, 'classifier.caffemodel')
     save_caffemodel(solver.net, weights)
     summary = {'iterations': iterations, 'history': history, 'val_accuracy': accuracy,
