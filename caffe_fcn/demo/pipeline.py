@@ -2,7 +2,7 @@
 
   data       caffe_fcn.demo.dataset: the toy dataset in VOC's on-disk layout
   ilsvrc     caffe_fcn.demo.pretrain: a narrow VGG16 classifier trained on crops of it
-  surgery    caffe_fcn.surgery.transplant: its fc6/fc7/fc8 become convolutions
+  surgery    caffe_fcn.surgery.convolutionalize: its fc6/fc7/fc8 become convolutions
   fcn32s ... caffe_fcn.solve.train on narrow twins of voc-fcn32s -> voc-fcn16s -> voc-fcn8s
              (caffe_fcn.nets builds them, the real VOC data layer reads the data, the driver
              scores every round), each stage started from the last by surgery
@@ -28,13 +28,11 @@ from caffe_fcn.demo.pretrain import pretrain
 from caffe_fcn.infer import infer
 from caffe_fcn.metrics import fast_hist, segmentation_metrics
 from caffe_fcn.netfiles import NetFiles
-from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.registry import DataSpec, Init, get_variant
 from caffe_fcn.paths import resolve
 from caffe_fcn.plot import plot_rounds
 from caffe_fcn.solve import train
-from caffe_fcn.surgery import transplant
-from caffe_fcn.surgery.netio import load_net, save_caffemodel
+from caffe_fcn.surgery import convolutionalize
 
 SOURCE_VARIANTS = {'32s': 'voc-fcn32s', '16s': 'voc-fcn16s', '8s': 'voc-fcn8s'}
 PRETRAINED, RANDOM = 'demo-vgg16-fcn', 'demo-vgg16-fcn-random'
@@ -92,10 +90,8 @@ def demo_variant(config, head, init, data_dir, mean, classes, name=None):
 
 
 def convolutionalise(classifier_weights, widths, classes, out, log):
-    """The surgery of the real trunks: classifier weights -> its fully convolutional twin."""
-    twin = load_net(ilsvrc.convolutionalised('vgg16', widths=widths, classes=classes))
-    report = transplant(twin, classifier_weights)
-    save_caffemodel(twin, out)
+    """The surgery `make vgg16-fcn` does: classifier weights -> its fully convolutional twin."""
+    report = convolutionalize('vgg16', weights=classifier_weights, out=out, widths=widths, classes=classes)
     log('  %s\n  -> %s' % (str(report).replace('\n', '\n  '), out))
     return out
 

@@ -23,10 +23,10 @@ def where_to_get(trunk):
         trunk, source.url, os.path.dirname(resolve(source.download_to)))
 
 
-def convolutionalize(trunk, weights=None, out=None, overwrite=False, widths=None):
+def convolutionalize(trunk, weights=None, out=None, overwrite=False, widths=None, classes=ilsvrc.ILSVRC_CLASSES):
     """Write the convolutionalised `trunk` ('vgg16' or 'alexnet') caffemodel to `out` from the ILSVRC
     caffemodel `weights` (defaults: the `make weights-<trunk>` download -> FCN_WEIGHTS[trunk]).
-    `widths` builds a narrow twin pair (tests, demos). Returns the report."""
+    `widths` and `classes` build a narrow twin pair with another fc8 (tests, the demo). Returns the report."""
     if trunk not in FCN_WEIGHTS:
         raise SurgeryError('unknown trunk %r; choose one of %s' % (trunk, ', '.join(sorted(FCN_WEIGHTS))))
     weights = resolve(weights or WEIGHTS[trunk].download_to)
@@ -34,9 +34,9 @@ def convolutionalize(trunk, weights=None, out=None, overwrite=False, widths=None
     if not os.path.isfile(weights):
         raise SurgeryError('the %s ILSVRC weights %s do not exist. %s' % (trunk, weights, where_to_get(trunk)))
     check_writable(out, overwrite)
-    classifier = load_net(ilsvrc.classifier(trunk, widths=widths))
+    classifier = load_net(ilsvrc.classifier(trunk, widths=widths, classes=classes))
     copy_caffemodel(classifier, weights, where_to_get(trunk))
-    twin = load_net(ilsvrc.convolutionalised(trunk, widths=widths))
+    twin = load_net(ilsvrc.convolutionalised(trunk, widths=widths, classes=classes))
     report = transplant(twin, classifier)
     save_caffemodel(twin, out, overwrite)
     return report
