@@ -1,5 +1,6 @@
 """The one place that imports Caffe and chooses the device it runs on."""
 import os
+import tempfile
 
 
 class CaffeNotInstalled(ImportError):
@@ -43,3 +44,18 @@ def select_device(gpu=None):
     caffe.set_device(gpu)
     caffe.set_mode_gpu()
     return caffe
+
+
+def net_from_proto(proto, weights=None):
+    """A TEST-phase caffe.Net from a NetParameter (or NetSpec) held in memory, optionally with the
+    caffemodel `weights`; pycaffe only builds nets from files, so it goes through a temporary prototxt."""
+    caffe = import_caffe()
+    proto = proto.to_proto() if hasattr(proto, 'to_proto') else proto
+    with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
+        f.write(str(proto))
+    try:
+        if weights is None:
+            return caffe.Net(f.name, caffe.TEST)
+        return caffe.Net(f.name, caffe.TEST, weights=weights)
+    finally:
+        os.remove(f.name)

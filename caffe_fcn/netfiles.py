@@ -6,11 +6,10 @@
 """
 import ast
 import os
-import tempfile
 
 from google.protobuf import text_format
 
-from caffe_fcn.backend import import_caffe, select_device
+from caffe_fcn.backend import import_caffe, net_from_proto, select_device
 from caffe_fcn.nets.build import net_proto, solver_proto
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import resolve
@@ -68,7 +67,7 @@ class NetFiles:
     def test_net(self, weights, split=None, gpu=None):
         """(caffe.Net of the variant's test net with `weights`, the split it reads); `split`
         replaces the split of its data layer."""
-        caffe = select_device(gpu)
+        select_device(gpu)
         spec = self.variant.data[self.variant.test_split]
         proto = self.net_param(self.variant.test_split)
         data = [layer for layer in proto.layer if layer.type == 'Python'
@@ -80,25 +79,20 @@ class NetFiles:
         if split:
             params['split'] = split
             data[0].python_param.param_str = repr(params)
-        return _loaded_net(caffe, proto, weights, self), params['split']
+        return _loaded_net(proto, weights, self), params['split']
 
     def deploy_net(self, weights, gpu=None):
         """caffe.Net of the variant's deploy net (Input layers, no loss) with `weights`."""
-        caffe = select_device(gpu)
-        return _loaded_net(caffe, self.net_param('deploy'), weights, self)
+        select_device(gpu)
+        return _loaded_net(self.net_param('deploy'), weights, self)
 
 
-def _loaded_net(caffe, proto, weights, files):
+def _loaded_net(proto, weights, files):
     """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
     weights = resolve(weights)
     if not os.path.isfile(weights):
         raise NetFilesError('weights file %s does not exist' % weights)  # before building a large net
-    with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
-        f.write(str(proto))
-    try:
-        net = caffe.Net(f.name, caffe.TEST)
-    finally:
-        os.remove(f.name)
+    net = net_from_proto(proto)
     load_weights(net, weights, '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name))
     return net
 

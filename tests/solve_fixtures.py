@@ -4,11 +4,12 @@ import dataclasses
 
 import numpy as np
 
+from caffe_fcn.backend import net_from_proto
 from caffe_fcn.data.fixtures import write_voc
 from caffe_fcn.data.voc import VOC_MEAN_BGR
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.registry import DataSpec, get_variant
-from caffe_fcn.surgery.netio import load_net, save_caffemodel
+from caffe_fcn.surgery.netio import save_caffemodel
 
 WIDTHS = (4, 4, 8, 8, 8, 16)
 MEAN = VOC_MEAN_BGR  # as the registered VOC variants: CLIs that read a twin's files use the registry's
@@ -43,7 +44,7 @@ def siftflow_twin(name, fixture):
 def random_fcn_trunk(path, widths=WIDTHS, seed=0):
     """A convolutionalised narrow VGG16 with He-initialised random weights, saved as a caffemodel
     (what weights/vgg16-fcn.caffemodel is to the full-size variants)."""
-    net = load_net(ilsvrc.convolutionalised('vgg16', widths=widths, classes=10, size=64))
+    net = net_from_proto(ilsvrc.convolutionalised('vgg16', widths=widths, classes=10, size=64))
     rng = np.random.RandomState(seed)
     for blobs in net.params.values():
         weights = blobs[0].data

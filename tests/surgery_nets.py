@@ -1,24 +1,10 @@
-"""Small nets for the surgery tests, built with Caffe's NetSpec and loaded into real Caffe."""
-import os
-import tempfile
-
+"""Shared by the surgery tests: Caffe, NetSpec layers and random weights."""
 import numpy as np
 
 from caffe_fcn.backend import select_device
 
 caffe = select_device()
 L = caffe.layers
-
-
-def load(proto, weights=None):
-    """A caffe.Net (TEST phase) from a NetParameter or NetSpec, via a temporary prototxt file."""
-    proto = proto.to_proto() if hasattr(proto, 'to_proto') else proto
-    with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
-        f.write(str(proto))
-    try:
-        return caffe.Net(f.name, caffe.TEST) if weights is None else caffe.Net(f.name, weights, caffe.TEST)
-    finally:
-        os.remove(f.name)
 
 
 def randomize(net, seed):

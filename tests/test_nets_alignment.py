@@ -16,9 +16,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from caffe_fcn.backend import net_from_proto
 from caffe_fcn.nets import build
 from caffe_fcn.nets.registry import VARIANTS, get_variant
-from tests.nets_support import load
 
 HEIGHT, WIDTH = 576, 640  # large enough that the centre sees no padding (fc7 sees 404 px)
 EPS = 1e-3  # input scale: keeps AlexNet's LRN within 3e-5 of the identity
@@ -90,7 +90,7 @@ def set_pass_through(net, live):
 
 def ramp_errors(variant, proto):
     """{(path, tag): largest |score - coordinate| in the centre block, over both axes}."""
-    net = load(proto)
+    net = net_from_proto(proto)
     rows, cols = np.mgrid[:HEIGHT, :WIDTH].astype(np.float32)
     K = float(max(HEIGHT, WIDTH))
     errors = {}

@@ -7,10 +7,10 @@ import math
 
 import pytest
 
+from caffe_fcn.backend import net_from_proto
 from caffe_fcn.data import fixtures
 from caffe_fcn.nets import build
 from caffe_fcn.nets.registry import VARIANTS, get_variant
-from tests.nets_support import load
 
 
 @pytest.fixture(scope='module')
@@ -38,7 +38,7 @@ def test_training_and_testing_nets_run_on_their_datasets_format(name, datasets):
         folders = datasets[variant.dataset, net_name]
         assert set(folders) <= set(params)  # the spec names every folder the layer reads
         python.param_str = repr(dict(params, **folders))
-        net = load(proto)
+        net = net_from_proto(proto)
         net.forward()
         for out in variant.outputs:
             label = net.blobs[out.label].data

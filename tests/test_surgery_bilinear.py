@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from caffe_fcn.backend import net_from_proto
 from caffe_fcn.surgery import SurgeryError, interp, upsample_filt
-from surgery_nets import L, caffe, load
+from surgery_nets import L, caffe
 
 
 def triangle(size):
@@ -43,7 +44,7 @@ def deconv_net(channels, height, width, kernel, stride, group=1, kernel_w=None, 
     geometry = dict(kernel_size=kernel) if kernel_w is None else dict(kernel_h=kernel, kernel_w=kernel_w)
     n[name] = L.Deconvolution(n.data, convolution_param=dict(
         num_output=num_output or channels, stride=stride, group=group, bias_term=False, **geometry))
-    return load(n)
+    return net_from_proto(n)
 
 
 @pytest.mark.parametrize('kernel,stride,group', [(4, 2, 1), (16, 8, 1), (64, 32, 1), (63, 32, 1), (4, 2, 3)])
@@ -83,7 +84,7 @@ def test_interp_finds_deconvolutions_by_type_not_name():
     n.upscore_conv = L.Convolution(n.data, num_output=2, kernel_size=1, weight_filler=dict(type='constant', value=3))
     n.grow = L.Deconvolution(n.upscore_conv, convolution_param=dict(num_output=2, kernel_size=4, stride=2,
                                                                     bias_term=False))
-    net = load(n)
+    net = net_from_proto(n)
     assert interp(net) == ['grow']
     np.testing.assert_array_equal(net.params['upscore_conv'][0].data, 3)
     np.testing.assert_array_equal(net.params['grow'][0].data[1, 1], upsample_filt(4))
@@ -105,7 +106,7 @@ def test_interp_refuses_a_layer_that_is_not_a_deconvolution():
     n = caffe.NetSpec()
     n.data = L.Input(shape=dict(dim=[1, 2, 4, 4]))
     n.score_fr = L.Convolution(n.data, num_output=2, kernel_size=1)
-    net = load(n)
+    net = net_from_proto(n)
     with pytest.raises(SurgeryError, match="'score_fr' is a Convolution"):
         interp(net, ['score_fr'])
     with pytest.raises(SurgeryError, match="'upscore' is absent"):

@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
+from caffe_fcn.backend import net_from_proto
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.trunks import CLASSIFIER_PAD1
 from caffe_fcn.surgery import transplant
-from surgery_nets import L, caffe, load, randomize
+from surgery_nets import L, caffe, randomize
 
 WINDOW, STRIDE = 22, 4  # the small classifier's input size and its total stride (two 2x2 poolings)
 
@@ -31,7 +32,7 @@ def small_classifier(height, width, batch=1, fully_convolutional=False):
         if name != 'fc8':
             n['relu' + name[2:]] = L.ReLU(n[name], in_place=True)
         bottom = n[name]
-    return load(n)
+    return net_from_proto(n)
 
 
 def test_convolutionalised_classifier_equals_classifier_on_every_input_window():
@@ -59,9 +60,9 @@ def test_convolutionalised_classifier_equals_classifier_on_every_input_window():
 def vgg16_pair():
     """The VGG16 ILSVRC classifier with random weights and its convolutionalised twin (classifier padding),
     filled by transplant: each built once, ~0.5 GB of parameters apiece."""
-    classifier = load(ilsvrc.classifier('vgg16'))
+    classifier = net_from_proto(ilsvrc.classifier('vgg16'))
     randomize(classifier, 2)
-    twin = load(ilsvrc.convolutionalised('vgg16', pad1=CLASSIFIER_PAD1['vgg16']))
+    twin = net_from_proto(ilsvrc.convolutionalised('vgg16', pad1=CLASSIFIER_PAD1['vgg16']))
     report = transplant(twin, classifier)
     assert report.reshaped == ['fc6', 'fc7', 'fc8'] and report.dropped == [] and report.untouched == []
     return classifier, twin

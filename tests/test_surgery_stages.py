@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from caffe_fcn.backend import net_from_proto
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.registry import get_variant
@@ -12,7 +13,7 @@ from caffe_fcn.surgery import SurgeryError, upsample_filt
 from caffe_fcn.surgery.__main__ import main
 from caffe_fcn.surgery.convolutionalize import convolutionalize
 from caffe_fcn.surgery.stages import init_variant
-from surgery_nets import load, randomize
+from surgery_nets import randomize
 
 WIDTHS = (4, 4, 6, 6, 8, 16)
 VGG16_TRUNK = ['conv1_1', 'conv1_2', 'conv2_1', 'conv2_2', 'conv3_1', 'conv3_2', 'conv3_3', 'conv4_1', 'conv4_2',
@@ -24,7 +25,7 @@ def narrow(name):
 
 
 def deploy(name):
-    return load(net_proto(narrow(name), 'deploy'))
+    return net_from_proto(net_proto(narrow(name), 'deploy'))
 
 
 def trained(name, tmp_path, seed):
@@ -59,7 +60,7 @@ def save_in_v1_format(net, path):
 def vgg16_fcn(tmp_path_factory):
     """A narrow random ILSVRC VGG16 classifier, saved in the downloads' old format, then convolutionalised."""
     folder = tmp_path_factory.mktemp('ilsvrc')
-    classifier = load(ilsvrc.classifier('vgg16', widths=WIDTHS))
+    classifier = net_from_proto(ilsvrc.classifier('vgg16', widths=WIDTHS))
     randomize(classifier, 10)
     save_in_v1_format(classifier, str(folder / 'VGG_ILSVRC_16_layers.caffemodel'))
     out = str(folder / 'vgg16-fcn.caffemodel')

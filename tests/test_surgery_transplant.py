@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
+from caffe_fcn.backend import net_from_proto
 from caffe_fcn.surgery import SurgeryError, add_depth_channel, expand_score, read_caffemodel, transplant
 from caffe_fcn.surgery.params import check_caffemodel_fits, copy_caffemodel
-from surgery_nets import L, caffe, load, randomize
+from surgery_nets import L, caffe, randomize
 
 
 def classifier(fc6_form='ip', score_outputs=None, suffix='', bias=True):
@@ -18,7 +19,7 @@ def classifier(fc6_form='ip', score_outputs=None, suffix='', bias=True):
         n['fc6' + suffix] = L.Convolution(n['conv1' + suffix], num_output=6, kernel_size=3)
     if score_outputs:
         n['score_fr' + suffix] = L.Convolution(n['fc6' + suffix], num_output=score_outputs, kernel_size=1)
-    return load(n)
+    return net_from_proto(n)
 
 
 def test_fc_weight_lands_in_conv_weight_in_row_major_order():
@@ -61,7 +62,7 @@ def test_mismatched_blob_is_an_error_naming_the_layer_and_both_shapes_and_nothin
     n.data = L.Input(shape=dict(dim=[1, 2, 5, 5]))
     n.conv1 = L.Convolution(n.data, num_output=2, kernel_size=3)
     n.fc6 = L.Convolution(n.conv1, num_output=6, kernel_size=2)  # 6x2x2x2: 48 elements, not 108
-    target = load(n)
+    target = net_from_proto(n)
     randomize(source, 3)
     with pytest.raises(SurgeryError, match=r"weights of layer 'fc6': source shape \(6, 2, 3, 3\) does not fit "
                                            r"target 'fc6' shape \(6, 2, 2, 2\)"):
@@ -75,7 +76,7 @@ def test_equal_count_but_different_conv_shape_is_refused():
     n.data = L.Input(shape=dict(dim=[1, 18, 1, 1]))
     n.fc6 = L.Convolution(n.data, num_output=6, kernel_size=1)  # 6 x 18 x 1 x 1: same count, other layout
     with pytest.raises(SurgeryError, match="layer 'fc6'"):
-        transplant(load(n), source)
+        transplant(net_from_proto(n), source)
 
 
 def test_missing_bias_is_an_error_naming_the_layer():
@@ -106,7 +107,7 @@ def test_depth_channel_is_mean_of_colour_filters():
     n = caffe.NetSpec()
     n.data = L.Input(shape=dict(dim=[1, 4, 4, 4]))
     n.conv1_1_bgrd = L.Convolution(n.data, num_output=2, kernel_size=2)
-    net = load(n)
+    net = net_from_proto(n)
     add_depth_channel(net, 'conv1_1_bgrd', source, 'conv1_1')
     weights = net.params['conv1_1_bgrd'][0].data
     np.testing.assert_array_equal(weights[:, :3], source['conv1_1'][0])

@@ -20,12 +20,12 @@ CLI: python -m caffe_fcn.surgery vgg16|alexnet|init VARIANT (see its --help).
 """
 from caffe_fcn.surgery.bilinear import deconvolution_layers, interp, upsample_filt
 from caffe_fcn.surgery.convolutionalize import convolutionalize
-from caffe_fcn.surgery.netio import load_net, save_caffemodel
+from caffe_fcn.surgery.netio import save_caffemodel
 from caffe_fcn.surgery.params import SurgeryError, check_caffemodel_fits, copy_caffemodel, read_caffemodel
 from caffe_fcn.surgery.stages import init_from_ilsvrc, init_from_stage, init_streams, init_variant
 from caffe_fcn.surgery.transplant import SurgeryReport, add_depth_channel, expand_score, transplant
 
 __all__ = ['SurgeryError', 'SurgeryReport', 'add_depth_channel', 'check_caffemodel_fits', 'convolutionalize',
            'copy_caffemodel', 'deconvolution_layers', 'expand_score', 'init_from_ilsvrc', 'init_from_stage',
-           'init_streams', 'init_variant', 'interp', 'load_net', 'read_caffemodel', 'save_caffemodel',
+           'init_streams', 'init_variant', 'interp', 'read_caffemodel', 'save_caffemodel',
            'transplant', 'upsample_filt']

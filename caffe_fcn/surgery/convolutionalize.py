@@ -7,10 +7,11 @@ convolutionalised twin: fc6/fc7/fc8 keep their numbers, now as convolution kerne
 """
 import os
 
+from caffe_fcn.backend import net_from_proto
 from caffe_fcn.data.sources import WEIGHTS
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.paths import resolve
-from caffe_fcn.surgery.netio import check_writable, load_net, save_caffemodel
+from caffe_fcn.surgery.netio import check_writable, save_caffemodel
 from caffe_fcn.surgery.params import SurgeryError, copy_caffemodel
 from caffe_fcn.surgery.transplant import transplant
 
@@ -34,9 +35,9 @@ def convolutionalize(trunk, weights=None, out=None, overwrite=False, widths=None
     if not os.path.isfile(weights):
         raise SurgeryError('the %s ILSVRC weights %s do not exist. %s' % (trunk, weights, where_to_get(trunk)))
     check_writable(out, overwrite)
-    classifier = load_net(ilsvrc.classifier(trunk, widths=widths, classes=classes))
+    classifier = net_from_proto(ilsvrc.classifier(trunk, widths=widths, classes=classes))
     copy_caffemodel(classifier, weights, where_to_get(trunk))
-    twin = load_net(ilsvrc.convolutionalised(trunk, widths=widths, classes=classes))
+    twin = net_from_proto(ilsvrc.convolutionalised(trunk, widths=widths, classes=classes))
     report = transplant(twin, classifier)
     save_caffemodel(twin, out, overwrite)
     return report

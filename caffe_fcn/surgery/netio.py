@@ -1,21 +1,7 @@
-"""Nets in and out of files: a caffe.Net from a generated NetParameter, and caffemodels that never
-overwrite anything silently."""
+"""Caffemodels that never overwrite anything silently."""
 import os
-import tempfile
 
-from caffe_fcn.backend import import_caffe
 from caffe_fcn.surgery.params import SurgeryError
-
-
-def load_net(proto):
-    """A caffe.Net in TEST phase from a NetParameter (written to a temporary prototxt for Caffe)."""
-    caffe = import_caffe()
-    with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
-        f.write(str(proto))
-    try:
-        return caffe.Net(f.name, caffe.TEST)
-    finally:
-        os.remove(f.name)
 
 
 def check_writable(path, overwrite=False):
