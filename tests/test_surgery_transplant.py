@@ -184,3 +184,27 @@ def test_copy_caffemodel_refuses_same_count_in_another_shape_as_caffe_does(tmp_p
     classifier('ip').save(path)  # fc6 6 x 18: the same numbers as the 6 x 2 x 3 x 3 convolution
     with pytest.raises(SurgeryError, match=r"layer 'fc6' holds blobs of shapes \[\(6, 18\), \(6,\)\]"):
         copy_caffemodel(classifier('conv'), path)
+
+
+@pytest.mark.parametrize('fields', [
+    dict(shape=(2, 3, 4)),                      # current blobs
+    dict(legacy=(1, 2, 3, 4)),                  # pre-2015 num/channels/height/width
+    dict(shape=(5,), diff=True),                # a diff after the data
+    dict(shape=(0,)),                           # empty
+])
+def test_blob_data_read_from_wire_bytes_equals_protobufs_repeated_field(fields):
+    from caffe.proto import caffe_pb2
+    from caffe_fcn.surgery.params import _blob_array
+    rng = np.random.default_rng(3)
+    blob = caffe_pb2.BlobProto()
+    dims = fields.get('shape') or fields['legacy']
+    if 'shape' in fields:
+        blob.shape.dim.extend(dims)
+    else:
+        blob.num, blob.channels, blob.height, blob.width = dims
+    values = rng.standard_normal(int(np.prod(dims))).astype(np.float32)
+    blob.data.extend(values.tolist())
+    if fields.get('diff'):
+        blob.diff.extend((values * 2).tolist())
+    expected = np.array(blob.data, dtype=np.float32).reshape(dims)
+    np.testing.assert_array_equal(_blob_array(blob), expected)

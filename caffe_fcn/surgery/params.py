@@ -43,7 +43,46 @@ def _blob_array(blob):
         shape = tuple(blob.shape.dim)
     else:  # pre-2015 blobs: 4-D num/channels/height/width
         shape = (blob.num, blob.channels, blob.height, blob.width)
-    return np.fromiter(blob.data, dtype=np.float32, count=len(blob.data)).reshape(shape)
+    return _packed_data(blob).reshape(shape)
+
+
+BLOB_DATA_FIELD = 5  # caffe.proto: `repeated float data = 5 [packed = true];`
+
+
+def _packed_data(blob):
+    """`blob.data` as float32, read from the blob's wire bytes: caffe.proto declares it packed, so it is
+    serialized as one length-delimited run of little-endian floats. (Going through the repeated field
+    makes a Python float per element: 14 s for VGG16's fc6 instead of 0.5 s.)"""
+    raw = blob.SerializeToString()
+    pos = 0
+    while pos < len(raw):
+        key, pos = _varint(raw, pos)
+        field, wire_type = key >> 3, key & 7
+        if wire_type == 0:
+            _, pos = _varint(raw, pos)
+        elif wire_type == 1:
+            pos += 8
+        elif wire_type == 5:
+            pos += 4
+        elif wire_type == 2:
+            length, pos = _varint(raw, pos)
+            if field == BLOB_DATA_FIELD:
+                return np.frombuffer(raw, dtype='<f4', count=length // 4, offset=pos)
+            pos += length
+        else:
+            raise SurgeryError('unexpected protobuf wire type %d in a Caffe BlobProto' % wire_type)
+    return np.zeros(0, dtype=np.float32)
+
+
+def _varint(raw, pos):
+    value = shift = 0
+    while True:
+        byte = raw[pos]
+        pos += 1
+        value |= (byte & 0x7f) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
 
 
 def read_caffemodel(path):
