@@ -18,6 +18,7 @@ from typing import Optional
 import numpy as np
 
 from bench.peak_rss import REPORT
+from caffe_fcn.machine import cpu_model as cpu_model_name
 from caffe_fcn.backend import build_flags, import_caffe
 from caffe_fcn.paths import ROOT
 
@@ -34,11 +35,7 @@ class BenchError(RuntimeError):
 # ---- the machine ----------------------------------------------------------------------------
 
 def cpu_model():
-    with open('/proc/cpuinfo') as f:
-        for line in f:
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    return platform.processor() or 'unknown'
+    return cpu_model_name() or platform.processor() or 'unknown'
 
 
 def memory_gib():

@@ -7,7 +7,9 @@ import platform
 
 from caffe_fcn import runlog
 from caffe_fcn.compare import METRIC_LABELS, as_markdown, as_text
+from caffe_fcn.data.readers import read_split
 from caffe_fcn.demo import dataset, pipeline
+from caffe_fcn.machine import cpu_model
 from caffe_fcn.published import METRICS, published_for
 from caffe_fcn.paths import ROOT, resolve
 
@@ -96,10 +98,7 @@ def claims(results):
 
 
 def machine():
-    model = ''
-    if os.path.isfile('/proc/cpuinfo'):
-        with open('/proc/cpuinfo') as f:
-            model = next((line.split(':', 1)[1].strip() for line in f if line.startswith('model name')), '')
+    model = cpu_model()
     return '%s, %d CPU core(s) available%s' % (platform.machine(), len(os.sched_getaffinity(0)),
                                                  ', ' + model if model else '')
 
@@ -124,8 +123,7 @@ def write(out_dir, data_dir, command, seconds):
     out_dir = resolve(out_dir)
     where = pipeline.paths(out_dir)
     results = collect(out_dir)
-    with open(os.path.join(resolve(data_dir), 'ImageSets', 'Segmentation', 'val.txt')) as f:
-        val_images = sum(1 for line in f if line.strip())
+    val_images = len(read_split(os.path.join(resolve(data_dir), 'ImageSets', 'Segmentation', 'val.txt')))
     tables = [results_table(results, val_images), paper_table()]
     with open(where['summary']) as f:
         classifier = json.load(f)

@@ -18,6 +18,7 @@ Init kinds (what `caffe_fcn.surgery` does to start training):
 from dataclasses import dataclass
 from typing import Optional
 
+from caffe_fcn.data.voc import VOC_MEAN_BGR
 from caffe_fcn.nets.heads import HEADS
 from caffe_fcn.nets.trunks import FULL_WIDTHS, check_widths
 
@@ -25,7 +26,6 @@ DATASETS = ('voc', 'nyud', 'siftflow', 'context')
 FUSIONS = (None, 'early', 'late')
 INIT_KINDS = ('ilsvrc', 'ilsvrc-depth', 'stage', 'streams')
 SEED = 1337
-VOC_MEAN = (104.00699, 116.66877, 122.67892)
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def _semantic(classes):
 def voc(name, head, init, base_lr, trunk='vgg16', rounds=25, max_iter=100000,
         momentum=0.99, iter_size=1, normalize_loss=False):
     """PASCAL VOC: trained on SBD train (8,498 images), scored on VOC2011 seg11valid (736)."""
-    common = dict(mean=VOC_MEAN, seed=SEED)
+    common = dict(mean=VOC_MEAN_BGR, seed=SEED)
     return Variant(
         name=name, dataset='voc', trunk=trunk, head=head, outputs=_semantic(21),
         train_split='train', test_split='val',
