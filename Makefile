@@ -2,11 +2,12 @@
 PYTHON := .venv/bin/python
 REQUIRE_VENV = @test -x $(PYTHON) || { echo "No project environment: run 'make setup' first." >&2; exit 1; }
 
-.PHONY: help setup test
+.PHONY: help setup test caffe-test
 
 help:
 	@echo "make setup   install Debian packages, .venv and BVLC Caffe (cached build)"
 	@echo "make test    run the test suite"
+	@echo "make caffe-test   Caffe's own test suites (pycaffe's, then the C++ suite: builds it first, ~4 min; CAFFE_CPP_TESTS=0 skips it)"
 	@echo "make nets    regenerate nets/<variant>/*.prototxt and solvers/ from caffe_fcn/nets (python -m caffe_fcn.nets --list)"
 	@echo "make data-voc|data-voc2012|data-sbd|data-nyud|data-siftflow|data-context   download, verify, unpack a dataset into data/"
 	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
@@ -22,6 +23,10 @@ setup:
 test:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m pytest
+
+caffe-test:
+	$(REQUIRE_VENV)
+	bash setup/caffe_tests.sh
 
 # ---- Data and weights (caffe_fcn.data.fetch; sources and checksums in caffe_fcn/data/sources.py) ----
 .PHONY: data-voc data-voc2012 data-sbd data-nyud data-siftflow data-context

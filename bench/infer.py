@@ -7,8 +7,8 @@ its own so that their peak resident sets do not mix.
   warm  per image with the net loaded: the median time between consecutive images' PNGs over
         --images images in one process (the first image, which allocates the blobs, excluded)
 
-Both sides read the same .caffemodel (538 MB for FCN-8s: Caffe must be built by `make setup`,
-which lifts the sdist's 512 MB cap on binary protos). The file is read once before timing so
+Both sides read the same .caffemodel (538 MB for FCN-8s: Caffe must read binary protos over 512 MB,
+as BVLC Caffe built by `make setup` does). The file is read once before timing so
 neither side pays the disk, and the sides alternate which goes first from run to run.
 """
 import os

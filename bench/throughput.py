@@ -6,6 +6,9 @@ The sgemm rate is measured twice: with numpy (its wheel bundles its own OpenBLAS
 Caffe's own BLAS, as a 1x1 convolution without bias, which Caffe runs as one sgemm (no im2col).
 The bound divides by the faster of the two: no forward beats the machine's best matrix product.
 Each forward runs bare pycaffe on random weights and inputs, after one untimed warm-up forward.
+
+Crop, which every FCN runs on its full-size score map, is also timed alone (21 x 564 x 564 -> 500 x 500,
+forward and backward): the Caffe fork `make setup` once built took 349 / 359 ms for it, BVLC ~3 / ~5 ms.
 """
 import os
 import sys
@@ -20,8 +23,8 @@ from bench.nets import bench_variant, fill_inputs, load_net, randomize, set_inpu
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets.registry import VARIANTS
 
-FULL = dict(size=500, sgemm_n=2048, conv_m=1024, conv_k=1024, conv_positions=4096)
-QUICK = dict(size=64, sgemm_n=256, conv_m=128, conv_k=128, conv_positions=256)
+FULL = dict(size=500, sgemm_n=2048, conv_m=1024, conv_k=1024, conv_positions=4096, crop_from=564)
+QUICK = dict(size=64, sgemm_n=256, conv_m=128, conv_k=128, conv_positions=256, crop_from=80)
 QUICK_VARIANTS = ('voc-fcn32s', 'voc-fcn8s', 'voc-fcn-alexnet')
 SGEMM_REPEATS = 5
 
@@ -61,6 +64,24 @@ def caffe_sgemm_gflops(folder, m, k, positions, repeats=SGEMM_REPEATS):
     return 2 * m * k * positions / best_seconds(net.forward, repeats) / 1e9
 
 
+def crop_seconds(folder, channels, big, small, repeats=SGEMM_REPEATS):
+    """(forward, backward) seconds of a Crop of channels x big x big to small x small (offset 32)."""
+    caffe = import_caffe()
+    n = caffe.NetSpec()
+    n.score = caffe.layers.Input(shape=dict(dim=[1, channels, big, big]))
+    n.reference = caffe.layers.Input(shape=dict(dim=[1, channels, small, small]))
+    n.crop = caffe.layers.Crop(n.score, n.reference, crop_param=dict(axis=2, offset=(big - small) // 2))
+    proto = n.to_proto()
+    proto.force_backward = True
+    path = os.path.join(folder, 'crop.prototxt')
+    with open(path, 'w') as f:
+        f.write(str(proto))
+    net = load_net(path)
+    fill_inputs(net)
+    net.blobs['crop'].diff[...] = 1
+    return best_seconds(net.forward, repeats), best_seconds(net.backward, repeats)
+
+
 def deploy_forward(folder, name, quick, size, repeats):
     """(FLOPs, seconds of the fastest of `repeats` forwards) of variant `name`'s deploy net at size x size."""
     path = write_net(bench_variant(name, quick), 'deploy', os.path.join(folder, name + '.prototxt'))
@@ -79,30 +100,39 @@ def measure(args, sizes):
         best['caffe_sgemm_gflops'] = caffe_sgemm_gflops(folder, sizes['conv_m'], sizes['conv_k'],
                                                         sizes['conv_positions'])
         rate = max(best.values())
+        crop_forward, crop_backward = crop_seconds(folder, 21, sizes['crop_from'], sizes['size'])
         nets = {}
         for name in args.variants:
             flops, seconds = deploy_forward(folder, name, args.quick, sizes['size'], args.repeats)
             bound = flops / (rate * 1e9)
             nets[name] = {'gflop': flops / 1e9, 'bound_s': bound, 'caffe_forward_s': seconds,
                           'multiple_of_bound': seconds / bound}
-    return {'sgemm': dict(best, best_gflops=rate), 'deploy_nets': nets}
+    return {'sgemm': dict(best, best_gflops=rate), 'deploy_nets': nets,
+            'crop_21ch': {'from': sizes['crop_from'], 'to': sizes['size'],
+                          'forward_ms': crop_forward * 1e3, 'backward_ms': crop_backward * 1e3}}
 
 
 def notes(median):
     rate = median['sgemm']
     lines = ['sgemm: numpy %.1f GFLOP/s, Caffe (1x1 conv) %.1f GFLOP/s; the bound uses %.1f'
-             % (rate['numpy_sgemm_gflops'], rate['caffe_sgemm_gflops'], rate['best_gflops'])]
+             % (rate['numpy_sgemm_gflops'], rate['caffe_sgemm_gflops'], rate['best_gflops']),
+             crop_row(median['crop_21ch'])]
     for name, net in median['deploy_nets'].items():
         lines.append('%-22s %9.4g GFLOP  bound %8.4g s  Caffe forward %8.4g s  = %.2fx the bound'
                      % (name, net['gflop'], net['bound_s'], net['caffe_forward_s'], net['multiple_of_bound']))
     return lines
 
 
+def crop_row(crop):
+    return 'Crop 21x%(from)dx%(from)d -> %(to)dx%(to)d: forward %(forward_ms).2f ms, backward %(backward_ms).2f ms' % crop
+
+
 def rows(median):
     """(figure, median, target) rows for the README table."""
     rate = median['sgemm']
     out = [('sgemm, numpy', '%.1f GFLOP/s' % rate['numpy_sgemm_gflops'], ''),
-           ('sgemm, Caffe (1x1 convolution)', '%.1f GFLOP/s' % rate['caffe_sgemm_gflops'], '')]
+           ('sgemm, Caffe (1x1 convolution)', '%.1f GFLOP/s' % rate['caffe_sgemm_gflops'], ''),
+           ('Crop forward / backward', crop_row(median['crop_21ch']), '')]
     for name, net in median['deploy_nets'].items():
         out.append(('%s forward (deploy, %.4g GFLOP)' % (name, net['gflop']),
                     '%.3g s = %.2fx the bound %.3g s' % (net['caffe_forward_s'], net['multiple_of_bound'],

@@ -6,9 +6,9 @@
   <variant>.caffemodel     the final weights (binary), what the next stage starts from
 
 Snapshots are in Caffe's HDF5 format. A VGG16 FCN's caffemodel is about 540 MB, and so is its
-solverstate (the momentum history), while Caffe's binary protobuf reader is capped: 2 GB upstream,
-but 512 MB in some builds (the sdist `make setup` builds, before setup/patch-caffe.sh raises it),
-where a binary snapshot could never be restored. HDF5 files have no cap in any build.
+solverstate (the momentum history), while Caffe's binary protobuf reader is capped: 2 GB in BVLC
+Caffe, but 512 MB in some Caffe builds users bring, where a binary snapshot could never be restored.
+HDF5 files have no cap in any build.
 """
 import os
 import re

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make setup: Debian packages, the project venv, and BVLC Caffe (CPU, Python layer)
-# built from the brocolli-caffe sdist, cached outside the repo and installed into the venv.
+# make setup: Debian packages, the project venv, and BVLC Caffe master (CPU, Python layer) built
+# from Debian's source package (setup/caffe_source.py), cached outside the repo, installed into the venv.
 #
 # Every step logs to $LOG_DIR/<step>.log; a failing step stops the run with its name and log.
 # Safe to re-run: the Caffe build is assembled in a temporary folder and moved into the
@@ -14,8 +14,7 @@ PYTHON="${PYTHON:-python3}"
 CACHE_DIR="${CAFFE_FCN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/caffe-fcn}"
 LOG_DIR="${LOG_DIR:-$ROOT/.setup-logs}"
 JOBS="${JOBS:-$(nproc)}"
-SDIST_NAME=brocolli-caffe
-SDIST_VERSION=9.0.2
+CAFFE_VERSION=bvlc-99bd997
 
 mkdir -p "$LOG_DIR" "$CACHE_DIR"
 START=$(date +%s)
@@ -77,22 +76,29 @@ make_venv() {
         || "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps -e "$ROOT"
 }
 
-# The build flags; they are part of the cache key, so changing one rebuilds Caffe.
+# The build flags; they are part of the cache key, so changing one rebuilds Caffe. OpenCV, LevelDB
+# and LMDB are off: FCN reads its data through Python layers. -DBUILD_SHARED_LIBS=OFF links libcaffe
+# into _caffe.so, so the installed extension needs nothing from the build folder.
 cmake_flags() {
-    local pyinc npinc
+    local pyinc pylib
     pyinc=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['include'])")
-    npinc=$("$VENV/bin/python" -c "import numpy; print(numpy.get_include())")
+    pylib=$("$VENV/bin/python" -c "import os, sysconfig as s; print(os.path.join(s.get_config_var('LIBDIR'), s.get_config_var('LDLIBRARY')))")
     cat <<EOF
 -DCMAKE_BUILD_TYPE=Release
 -DCPU_ONLY=ON
--DBUILD_python=ON
+-DBLAS=Open
+-DUSE_OPENCV=OFF
+-DUSE_LEVELDB=OFF
+-DUSE_LMDB=OFF
 -DUSE_HDF5=ON
--DANACONDA_HOME=$VENV
--DPYTHON_VERSION=python3.11
--DPYTHON_INCLUDE_DIRS=$pyinc
--DNUMPY_INCLUDE_DIR=$npinc
--DCMAKE_CXX_FLAGS=-DWITH_PYTHON_LAYER -I/usr/include/hdf5/serial
--DCMAKE_SHARED_LINKER_FLAGS=-L/usr/lib/x86_64-linux-gnu/hdf5/serial
+-DBUILD_python=ON
+-DBUILD_python_layer=ON
+-Dpython_version=3.11
+-DBUILD_SHARED_LIBS=OFF
+-DBUILD_docs=OFF
+-DPYTHON_EXECUTABLE=$VENV/bin/python
+-DPYTHON_INCLUDE_DIR=$pyinc
+-DPYTHON_LIBRARY=$pylib
 EOF
 }
 
@@ -100,67 +106,66 @@ EOF
 # are part of the key), so its path is left out: every clone of the repo shares one cached build.
 cache_key() {
     {
-        echo "$SDIST_NAME==$SDIST_VERSION"
+        "$VENV/bin/python" "$SETUP_DIR/caffe_source.py" --describe
         cmake_flags | sed "s#$VENV#<venv>#g"
-        cat "$SETUP_DIR/caffe-sdist.txt" "$SETUP_DIR/patch-caffe.sh"
+        cat "$SETUP_DIR"/caffe-patches/*.patch
         "$VENV/bin/python" -c 'import sys, numpy; print(sys.version, numpy.__version__)'
-        dpkg-query -W -f='${Package} ${Version}\n' libboost-python-dev libprotobuf-dev libhdf5-dev libopenblas-dev 2>/dev/null
+        dpkg-query -W -f='${Package} ${Version}\n' libboost-python-dev libprotobuf-dev libhdf5-dev \
+            libopenblas-dev libgoogle-glog-dev 2>/dev/null
     } | sha256sum | cut -c1-16
 }
 
-fetch_sdist() {
-    local dir="$CACHE_DIR/sdist"
-    mkdir -p "$dir"
-    if [ -f "$dir/$SDIST_NAME-$SDIST_VERSION.tar.gz" ]; then
-        echo "sdist cached: $dir/$SDIST_NAME-$SDIST_VERSION.tar.gz"
-    else
-        "$VENV/bin/python" -m pip download --disable-pip-version-check --no-deps --no-binary :all: \
-            --require-hashes -r "$SETUP_DIR/caffe-sdist.txt" -d "$dir.partial"
-        mv "$dir.partial/$SDIST_NAME-$SDIST_VERSION.tar.gz" "$dir/"
-        rm -rf "$dir.partial"
-    fi
-    echo "c6410cc60bdd6db685d441b66be7df05410f8850ac88d6b75d48ef9b2315c08a  $dir/$SDIST_NAME-$SDIST_VERSION.tar.gz" | sha256sum -c -
+# Unpack the verified source into $1 and apply our patches (setup/caffe-patches/, each says why).
+prepare_source() {
+    local tree=$1 tarball patch
+    tarball=$("$VENV/bin/python" "$SETUP_DIR/caffe_source.py" "$CACHE_DIR/source")
+    mkdir -p "$tree"
+    tar xzf "$tarball" -C "$tree"
+    for patch in "$SETUP_DIR"/caffe-patches/*.patch; do
+        echo "patch: $(basename "$patch")"
+        patch -d "$tree" -p1 --forward --quiet <"$patch"
+    done
 }
 
+# A cache entry holds caffe/ (the package installed into the venv) and src/ (the patched source with
+# its CMake build folder, which `make caffe-test` reuses to build Caffe's own C++ tests).
 build_caffe() {
-    local out=$1 work
-    rm -rf "$CACHE_DIR"/build.*  # left by an interrupted earlier run
-    work=$(mktemp -d "$CACHE_DIR/build.XXXXXX")
-    tar xzf "$CACHE_DIR/sdist/$SDIST_NAME-$SDIST_VERSION.tar.gz" -C "$work" --strip-components=1
-    bash "$SETUP_DIR/patch-caffe.sh" "$work"
-    local flags=()
-    mapfile -t flags < <(cmake_flags)
-    cmake -S "$work" -B "$work/build" "${flags[@]}"
-    cmake --build "$work/build" --target pycaffe -j "$JOBS"
-    # The build symlinks _caffe.so into python/caffe and copies caffe_pb2.py into python/caffe/proto.
-    local staged="$out.partial"
-    rm -rf "$staged"
+    local out=$1 staged="$1.partial" flags=()
+    rm -rf "$CACHE_DIR"/*.partial  # left by an interrupted earlier run
     mkdir -p "$staged"
-    cp -r "$work/python/caffe" "$staged/caffe"
+    prepare_source "$staged/src"
+    mapfile -t flags < <(cmake_flags)
+    printf 'cmake flags:\n'; printf '  %s\n' "${flags[@]}"
+    cmake -S "$staged/src" -B "$staged/src/build" "${flags[@]}"
+    cmake --build "$staged/src/build" --target pycaffe -j "$JOBS"
+    # The build copies caffe_pb2.py into python/caffe/proto and links _caffe.so there.
+    mkdir -p "$staged/caffe"
+    cp -r "$staged/src/python/caffe/." "$staged/caffe/"
     rm -rf "$staged/caffe/test" "$staged/caffe/_caffe.cpp" "$staged/caffe/_caffe.so"
-    find "$staged" -name __pycache__ -prune -exec rm -rf {} +
-    cp "$work/build/lib/_caffe.so" "$staged/caffe/_caffe.so"
-    cmake_flags >"$staged/caffe/BUILD_FLAGS"
+    find "$staged/caffe" -name __pycache__ -prune -exec rm -rf {} +
+    cp "$staged/src/build/lib/_caffe.so" "$staged/caffe/_caffe.so"
+    { "$VENV/bin/python" "$SETUP_DIR/caffe_source.py" --describe
+      echo "patches: $(cd "$SETUP_DIR/caffe-patches" && echo *.patch)"
+      cmake_flags | sed "s#$VENV#<venv>#g"; } >"$staged/caffe/BUILD_FLAGS"
     PYTHONPATH="$staged" "$VENV/bin/python" -c 'import caffe; print("built caffe", caffe.__version__)'
     mv "$staged" "$out"
-    rm -rf "$work"
 }
 
 install_caffe() {
     local key out site
     key=$(cache_key)
-    out="$CACHE_DIR/caffe-$SDIST_VERSION-$key"
-    if [ -d "$out/caffe" ]; then
+    out="$CACHE_DIR/caffe-$CAFFE_VERSION-$key"
+    if [ -f "$out/caffe/_caffe.so" ]; then
         echo "cache hit: $out"
     else
         echo "cache miss: building into $out"
         CAFFE_CACHE=miss
-        fetch_sdist
         build_caffe "$out"
     fi
     site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     rm -rf "$site/caffe.partial"
     cp -r "$out/caffe" "$site/caffe.partial"
+    echo "$out" >"$site/caffe.partial/CACHE_ENTRY"
     rm -rf "$site/caffe"
     mv "$site/caffe.partial" "$site/caffe"
     echo "installed $out/caffe -> $site/caffe"

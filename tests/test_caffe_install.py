@@ -1,6 +1,8 @@
 """Real BVLC Caffe, as installed by `make setup`: layers, Python layer, solver, snapshots."""
 import os
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -134,7 +136,7 @@ def test_caffemodel_loads_into_fresh_net_with_identical_blobs(tmp_path):
 
 
 def test_caffemodel_over_512_mb_loads(tmp_path):
-    """FCN-VGG16 caffemodels are ~540 MB: Caffe must read protos past the sdist's 512 MB cap."""
+    """FCN-VGG16 caffemodels are ~540 MB: Caffe reads protos up to INT_MAX bytes (setup/caffe-patches/02)."""
     n = caffe.NetSpec()
     n.data = L.Input(shape=dict(dim=[1, 1]))
     n.big = L.InnerProduct(n.data, num_output=140 * 1000 * 1000, bias_term=False)  # 560 MB of floats
@@ -149,3 +151,63 @@ def test_caffemodel_over_512_mb_loads(tmp_path):
     assert os.path.getsize(model) > 512 * 1024 * 1024
     loaded = caffe.Net(net_path, model, caffe.TEST)
     assert loaded.params['big'][0].data[-1, 0] == 3.0
+
+
+# BVLC master's layer registry, read off src/caffe/layers/*.cpp and layer_factory.cpp
+# (REGISTER_LAYER_CLASS / REGISTER_LAYER_CREATOR) at 99bd997, less ImageData and WindowData,
+# which need OpenCV (off in our build).
+BVLC_LAYERS = set("""
+    AbsVal Accuracy ArgMax BNLL BatchNorm BatchReindex Bias Clip Concat ContrastiveLoss Convolution
+    Crop Data Deconvolution Dropout DummyData ELU Eltwise Embed EuclideanLoss Exp Filter Flatten
+    HDF5Data HDF5Output HingeLoss Im2col InfogainLoss InnerProduct Input LRN LSTM LSTMUnit Log MVN
+    MemoryData MultinomialLogisticLoss PReLU Parameter Pooling Power Python RNN ReLU Reduction
+    Reshape SPP Scale Sigmoid SigmoidCrossEntropyLoss Silence Slice Softmax SoftmaxWithLoss Split
+    Swish TanH Threshold Tile""".split())
+
+
+def test_installed_caffe_has_exactly_bvlc_masters_layers():
+    """The fork once built here had SSD's PriorBox, DetectionOutput, ... and lacked Clip and Swish."""
+    assert set(caffe.layer_type_list()) == BVLC_LAYERS
+
+
+def test_bvlc_pycaffe_api_for_multi_gpu_is_present():
+    assert hasattr(caffe, 'NCCL') and hasattr(caffe, 'has_nccl')
+    assert hasattr(caffe, 'set_solver_count') and hasattr(caffe, 'set_multiprocess')
+
+
+def test_solver_weights_field_loads_the_caffemodel(tmp_path):
+    """BVLC's SolverParameter field 42 is `weights` (the fork had another field there)."""
+    from caffe.proto import caffe_pb2
+    assert caffe_pb2.SolverParameter.DESCRIPTOR.fields_by_name['weights'].number == 42
+    assert caffe_pb2.SolverParameter.DESCRIPTOR.fields_by_name['layer_wise_reduce'].number == 41
+    net_path = write_seg_net(str(tmp_path / 'net.prototxt'))
+    trained = caffe.SGDSolver(write_solver(str(tmp_path / 's1.prototxt'), net_path, str(tmp_path / 'a')))
+    trained.step(2)
+    model = str(tmp_path / 'start.caffemodel')
+    trained.net.save(model)
+    solver_path = write_solver(str(tmp_path / 's2.prototxt'), net_path, str(tmp_path / 'b'))
+    with open(solver_path, 'a') as f:
+        f.write('weights: "%s"\n' % model)
+    started = caffe.get_solver(solver_path)
+    for name in trained.net.params:
+        for a, b in zip(trained.net.params[name], started.net.params[name]):
+            np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_eltwise_of_mismatched_shapes_is_refused_by_caffe():
+    """BVLC checks Eltwise bottoms' shapes; the fork had the CHECK commented out and summed garbage."""
+    code = textwrap.dedent('''
+        import tempfile
+        import caffe
+        n = caffe.NetSpec()
+        n.a = caffe.layers.Input(shape=dict(dim=[1, 2, 3, 3]))
+        n.b = caffe.layers.Input(shape=dict(dim=[1, 2, 4, 4]))
+        n.sum = caffe.layers.Eltwise(n.a, n.b)
+        with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
+            f.write(str(n.to_proto()))
+        caffe.Net(f.name, caffe.TEST)
+        print('built')
+    ''')
+    run = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and 'built' not in run.stdout
+    assert 'Check failed: bottom[0]->shape() == bottom[i]->shape()' in run.stderr
