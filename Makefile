@@ -53,7 +53,7 @@ weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.surgery $(@:weights/%-fcn.caffemodel=%)
 
-# ---- Training, scoring and comparing (caffe_fcn.solve; the stage chain in caffe_fcn.chain) ----
+# ---- Training, scoring and comparing (caffe_fcn.train.solve; the stage chain in caffe_fcn.train.chain) ----
 # `make voc-fcn8s` trains voc-fcn32s, voc-fcn16s, then voc-fcn8s into runs/<variant>/, skipping every
 # stage whose runs/<stage>/<stage>.caffemodel exists; missing data or weights stop it at once with the
 # command to run. Pass solve options through SOLVE_ARGS, e.g. make voc-fcn8s SOLVE_ARGS="--gpu 0".
@@ -65,7 +65,7 @@ SOLVE_ARGS ?=
 .PHONY: $(VARIANTS)
 $(VARIANTS):
 	$(REQUIRE_VENV)
-	$(PYTHON) -m caffe_fcn.chain $@ $(SOLVE_ARGS)
+	$(PYTHON) -m caffe_fcn.train.chain $@ $(SOLVE_ARGS)
 
 # ---- Benchmarks (bench/: each prints its figures and writes bench/results/<name>.json; see README, Benchmarks) ----
 .PHONY: bench bench-quick

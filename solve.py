@@ -1,5 +1,5 @@
-"""Train an FCN variant: `python solve.py nets/<variant> [options]` (see caffe_fcn/solve.py or --help)."""
-from caffe_fcn.solve import main
+"""Train an FCN variant: `python solve.py nets/<variant> [options]` (see caffe_fcn/train/solve.py or --help)."""
+from caffe_fcn.train.solve import main
 
 if __name__ == '__main__':
     main()

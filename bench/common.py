@@ -21,6 +21,7 @@ from bench.peak_rss import REPORT
 from caffe_fcn.machine import cpu_model as cpu_model_name
 from caffe_fcn.backend import build_flags, import_caffe
 from caffe_fcn.paths import ROOT
+from caffe_fcn.errors import UserError
 
 RESULTS_DIR = os.path.join(ROOT, 'bench', 'results')
 THREAD_VARIABLES = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')
@@ -28,7 +29,7 @@ THREAD_VARIABLES = ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS'
 BUSY_LOAD_SHARE = 0.25
 
 
-class BenchError(RuntimeError):
+class BenchError(UserError, RuntimeError):
     pass
 
 

@@ -1,8 +1,8 @@
-"""Inference cost: `caffe_fcn.infer` against a bare pycaffe script (bench/infer_sides.py) running
+"""Inference cost: `caffe_fcn.evaluate.infer` against a bare pycaffe script (bench/infer_sides.py) running
 the same FCN-8s deploy net (random weights) on the same 500x500 images, each side in processes of
 its own so that their peak resident sets do not mix.
 
-  cold  from spawning `python -m caffe_fcn.infer IMAGE ...` (ours) or the bare script (one image)
+  cold  from spawning `python -m caffe_fcn.evaluate.infer IMAGE ...` (ours) or the bare script (one image)
         to its last PNG written (the file's modification time)
   warm  per image with the net loaded: the median time between consecutive images' PNGs over
         --images images in one process (the first image, which allocates the blobs, excluded)
@@ -21,7 +21,7 @@ from PIL import Image
 
 from bench import common
 from bench.nets import bench_variant, load_net, randomize
-from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import resolve
 
@@ -96,7 +96,7 @@ def commands(run, folder, net_dir, weights, images):
     ours = ['--net', net_dir, '--weights', weights]
     bare = ['--deploy', os.path.join(net_dir, 'deploy.prototxt'), '--weights', weights,
             '--mean', *mean, '--score', variant.outputs[0].score]
-    return {'ours': {'cold': ['caffe_fcn.infer', images[0], *ours, '--out', out('ours', 'cold')],
+    return {'ours': {'cold': ['caffe_fcn.evaluate.infer', images[0], *ours, '--out', out('ours', 'cold')],
                      'warm': ['bench.infer_sides', 'ours', *images, *ours, '--out', out('ours', 'warm')]},
             'bare': {'cold': ['bench.infer_sides', 'bare', images[0], *bare, '--out', out('bare', 'cold')],
                      'warm': ['bench.infer_sides', 'bare', *images, *bare, '--out', out('bare', 'warm')]}}
@@ -158,7 +158,7 @@ def main(argv=None):
         net_dir, weights = prepare(folder, args.quick)
         images = write_images(os.path.join(folder, 'images'), sizes['images'], sizes['size'])
         read_through([weights] + images)
-        common.run_module('caffe_fcn.infer', '--help')  # untimed: load the libraries once
+        common.run_module('caffe_fcn.evaluate.infer', '--help')  # untimed: load the libraries once
         return common.run_benchmark('infer', args, argv, settings,
                                     lambda run: measure(run, folder, net_dir, weights, images),
                                     targets=targets, notes=notes)

@@ -3,7 +3,7 @@
   bare  what a script without caffe_fcn does: load the deploy net and its weights with pycaffe,
         then per image read RGB with PIL, flip to BGR float32 minus the mean, HWC -> CHW, reshape
         the input, forward, argmax the score blob and write the labels as a greyscale PNG
-  ours  caffe_fcn.infer.infer on the same images (label PNG with palette + overlay PNG each)
+  ours  caffe_fcn.evaluate.infer.infer on the same images (label PNG with palette + overlay PNG each)
 
     python -m bench.infer_sides bare --deploy P --weights W --mean B G R --score BLOB --out DIR IMAGE...
     python -m bench.infer_sides ours --net DIR --weights W --out DIR IMAGE...
@@ -45,8 +45,8 @@ def bare(deploy, weights, mean, score_blob, out_dir, images):
 
 
 def ours(net_dir, weights, out_dir, images):
-    from caffe_fcn.infer import infer
-    from caffe_fcn.netfiles import NetFiles
+    from caffe_fcn.evaluate.infer import infer
+    from caffe_fcn.nets.files import NetFiles
     written_at = []
     infer(NetFiles(net_dir), weights, images, out_dir, say=lambda line: written_at.append(time.time()))
     return written_at

@@ -1,4 +1,4 @@
-"""Scoring cost: `caffe_fcn.score.score` over N fixture images of VOC size (500x375) against N bare
+"""Scoring cost: `caffe_fcn.evaluate.score.score` over N fixture images of VOC size (500x375) against N bare
 `net.forward()` calls of the same FCN-8s val net (random weights), in the same process.
 
 Both sides run the net's real VOC data layer on the same N images; what scoring adds is the argmax,
@@ -12,7 +12,7 @@ import time
 from bench import common
 from bench.fixtures import VOC_IMAGE, fixture_variant
 from bench.nets import load_net, randomize, write_net
-from caffe_fcn.score import score
+from caffe_fcn.evaluate.score import score
 
 VARIANT = 'voc-fcn8s'
 TARGET_RATIO = 1.05

@@ -2,12 +2,12 @@
 (SBD format, read by the real SBD data layer), split into
 
   data layer   the Python data layer's reshape + forward (reading, decoding, mean subtraction)
-  hooks        what caffe_fcn.solve adds per iteration: its divergence guard layer inside the
+  hooks        what caffe_fcn.train.solve adds per iteration: its divergence guard layer inside the
                step, and its round loop (loss bookkeeping, display) around `solver.step(1)`
   solver step  the rest of `solver.step(1)`: Caffe's forward, backward and update
 
-measured with the driver's own solver (`caffe_fcn.solve.solver_for_run`, the guarded train net)
-and round loop (`caffe_fcn.solve.train_round`), random weights, after one untimed warm-up
+measured with the driver's own solver (`caffe_fcn.train.solve.solver_for_run`, the guarded train net)
+and round loop (`caffe_fcn.train.solve.train_round`), random weights, after one untimed warm-up
 iteration. Snapshots and the test-net score happen once per round (4000 iterations on VOC) and
 are not part of an iteration; the score benchmark measures scoring.
 """
@@ -21,9 +21,9 @@ from bench.fixtures import VOC_IMAGE, fixture_variant
 from bench.nets import randomize
 from caffe_fcn.backend import select_device
 from caffe_fcn.data.base import SegDataLayer
-from caffe_fcn.divergence import DivergenceGuard
-from caffe_fcn.netfiles import NetFiles
-from caffe_fcn.solve import solver_for_run, train_round
+from caffe_fcn.train.divergence import DivergenceGuard
+from caffe_fcn.nets.files import NetFiles
+from caffe_fcn.train.solve import solver_for_run, train_round
 
 VARIANT = 'voc-fcn32s'
 TARGET_PERCENT = 5.0

@@ -1,4 +1,4 @@
-"""The bare pycaffe baseline of the inference benchmark does the same work as caffe_fcn.infer:
+"""The bare pycaffe baseline of the inference benchmark does the same work as caffe_fcn.evaluate.infer:
 on the same image and weights both write the same labels."""
 import dataclasses
 import os
@@ -9,7 +9,7 @@ from PIL import Image
 from bench.infer_sides import bare, ours
 from bench.nets import QUICK_WIDTHS, load_net, randomize
 from caffe_fcn.data.labels import load_label_png
-from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 
 

@@ -7,12 +7,12 @@ import os
 import numpy as np
 import pytest
 
-from caffe_fcn import runlog
+from caffe_fcn.train import metrics_log
 from caffe_fcn.data.labels import load_label_png
 from caffe_fcn.demo import dataset, pipeline, report
 from caffe_fcn.demo.__main__ import main
 from caffe_fcn.demo.config import FAST
-from caffe_fcn.published import METRICS
+from caffe_fcn.evaluate.published import METRICS
 
 STAGES = ('demo-fcn32s', 'demo-fcn16s', 'demo-fcn8s')
 
@@ -50,7 +50,7 @@ def test_every_stage_left_its_files(demo):
 def test_stages_ran_their_schedule_and_metrics_are_finite(demo):
     _, out, _ = demo
     for name, stage in zip(STAGES + (pipeline.ABLATION,), FAST.stages + (FAST.stages[0],)):
-        rounds = runlog.rounds(runlog.read(os.path.join(out, name, 'metrics.jsonl')))
+        rounds = metrics_log.rounds(metrics_log.read(os.path.join(out, name, 'metrics.jsonl')))
         assert [r['iteration'] for r in rounds] == [stage.steps * (i + 1) for i in range(stage.rounds)]
         scores = rounds[-1]['scores']['semantic']
         assert scores['images'] == FAST.val_images
@@ -60,12 +60,12 @@ def test_stages_ran_their_schedule_and_metrics_are_finite(demo):
 
 def test_later_stages_start_from_the_earlier_ones_by_surgery(demo):
     _, out, _ = demo
-    starts = {name: runlog.read(os.path.join(out, name, 'metrics.jsonl'))[0]['weights'] for name in STAGES}
+    starts = {name: metrics_log.read(os.path.join(out, name, 'metrics.jsonl'))[0]['weights'] for name in STAGES}
     where = pipeline.paths(out)
     assert starts['demo-fcn32s'] == [where['pretrained']]
     assert starts['demo-fcn16s'] == [os.path.join(out, 'demo-fcn32s', 'demo-fcn32s.caffemodel')]
     assert starts['demo-fcn8s'] == [os.path.join(out, 'demo-fcn16s', 'demo-fcn16s.caffemodel')]
-    ablation = runlog.read(os.path.join(out, pipeline.ABLATION, 'metrics.jsonl'))[0]
+    ablation = metrics_log.read(os.path.join(out, pipeline.ABLATION, 'metrics.jsonl'))[0]
     assert ablation['weights'] == [where['random']]
 
 
@@ -108,7 +108,7 @@ def test_a_second_run_with_the_same_seed_repeats_every_score(demo, tmp_path):
     again = str(tmp_path / 'runs')
     pipeline.run(FAST, data, again, log=lambda text: None)
     for name in STAGES:
-        first, second = (runlog.rounds(runlog.read(os.path.join(folder, name, 'metrics.jsonl')))
+        first, second = (metrics_log.rounds(metrics_log.read(os.path.join(folder, name, 'metrics.jsonl')))
                          for folder in (out, again))
         untimed = lambda rounds: [{k: v for k, v in r['scores']['semantic'].items() if k != 'seconds'} for r in rounds]
         assert untimed(first) == untimed(second)

@@ -6,7 +6,7 @@ from caffe import coord_map as caffe_coord_map
 
 from caffe_fcn.nets import heads, layers, trunks
 from caffe_fcn.nets.coord_map import CoordMap, crop_offset, top_map
-from tests.nets_support import caffe
+from nets_support import caffe
 
 L = caffe.layers
 

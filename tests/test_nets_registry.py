@@ -5,7 +5,7 @@ import pytest
 
 from caffe_fcn.nets import trunks
 from caffe_fcn.nets.registry import INIT_KINDS, VARIANTS, Init, get_variant
-from tests.nets_support import caffe
+from nets_support import caffe
 
 
 @pytest.mark.parametrize('change, message', [

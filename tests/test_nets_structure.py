@@ -6,7 +6,7 @@ import pytest
 
 from caffe_fcn.nets import build
 from caffe_fcn.nets.registry import VARIANTS, get_variant
-from tests.nets_support import caffe
+from nets_support import caffe
 
 P = caffe.proto.caffe_pb2
 

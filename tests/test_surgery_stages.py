@@ -6,6 +6,7 @@ import pytest
 from scipy import ndimage
 
 from caffe_fcn.backend import net_from_proto
+from caffe_fcn.backend.weights import WeightsError
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.registry import get_variant
@@ -173,22 +174,22 @@ def test_stage_init_from_a_different_width_names_the_layer(tmp_path):
 def test_convolutionalize_refuses_missing_wrong_or_existing_files(vgg16_fcn, tmp_path):
     _, fcn_weights = vgg16_fcn
     out = str(tmp_path / 'out.caffemodel')
-    with pytest.raises(SurgeryError, match='absent.caffemodel do not exist. Get it with `make weights-vgg16`'):
+    with pytest.raises(WeightsError, match='absent.caffemodel does not exist: Get it with `make weights-vgg16`'):
         convolutionalize('vgg16', str(tmp_path / 'absent.caffemodel'), out, widths=WIDTHS)
     _, narrow_32s = trained('voc-fcn32s', tmp_path, 15)
-    with pytest.raises(SurgeryError, match=r"voc-fcn32s.caffemodel: layer 'fc6' holds blobs of shapes \[\(16, 8, 7, 7\), \(16,\)\], "
+    with pytest.raises(WeightsError, match=r"voc-fcn32s.caffemodel: layer 'fc6' holds blobs of shapes \[\(16, 8, 7, 7\), \(16,\)\], "
                                            r"the net expects \[\(16, 392\), \(16,\)\].*make weights-vgg16"):
         convolutionalize('vgg16', narrow_32s, out, widths=WIDTHS)
-    with pytest.raises(SurgeryError, match=r"layer 'conv1_1' holds blobs of shapes \[\(4, 3, 3, 3\), \(4,\)\], "
+    with pytest.raises(WeightsError, match=r"layer 'conv1_1' holds blobs of shapes \[\(4, 3, 3, 3\), \(4,\)\], "
                                            r"the net expects \[\(8, 3, 3, 3\), \(8,\)\]"):
         convolutionalize('vgg16', fcn_weights, out, widths=(8,) * 6)
-    with pytest.raises(SurgeryError, match='vgg16-fcn.caffemodel already exists; delete it or pass --force'):
+    with pytest.raises(WeightsError, match='vgg16-fcn.caffemodel already exists; delete it or pass --force'):
         convolutionalize('vgg16', fcn_weights, fcn_weights, widths=WIDTHS)
 
 
 def test_cli_reports_errors_in_one_line_and_exit_status_1(tmp_path, capsys):
     assert main(['vgg16', '--weights', str(tmp_path / 'absent.caffemodel')]) == 1
-    assert 'absent.caffemodel do not exist. Get it with `make weights-vgg16`' in capsys.readouterr().err
+    assert 'absent.caffemodel does not exist: Get it with `make weights-vgg16`' in capsys.readouterr().err
     existing = tmp_path / 'start.caffemodel'
     existing.write_bytes(b'keep me')
     assert main(['init', 'voc-fcn16s', '--out', str(existing)]) == 1

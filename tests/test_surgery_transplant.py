@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from caffe_fcn.backend import net_from_proto
-from caffe_fcn.surgery import SurgeryError, add_depth_channel, expand_score, read_caffemodel, transplant
-from caffe_fcn.surgery.params import check_caffemodel_fits, copy_caffemodel
+from caffe_fcn.backend.weights import WeightsError, check_weights_fit, load_weights, read_weights
+from caffe_fcn.surgery import SurgeryError, add_depth_channel, expand_score, transplant
 from surgery_nets import L, caffe, randomize
 
 
@@ -123,7 +123,7 @@ def test_caffemodel_written_by_caffe_reads_back_blob_for_blob(tmp_path):
     randomize(net, 5)
     path = str(tmp_path / 'net.caffemodel')
     net.save(path)
-    params = read_caffemodel(path)
+    params = read_weights(path)
     assert list(params) == ['conv1', 'fc6', 'score_fr']
     for name in params:
         for read, blob in zip(params[name], net.params[name]):
@@ -134,12 +134,12 @@ def test_caffemodel_written_by_caffe_reads_back_blob_for_blob(tmp_path):
 
 
 def test_missing_or_foreign_weights_files_are_clear_errors(tmp_path):
-    with pytest.raises(SurgeryError, match='nope.caffemodel does not exist'):
-        read_caffemodel(str(tmp_path / 'nope.caffemodel'))
+    with pytest.raises(WeightsError, match='nope.caffemodel does not exist'):
+        read_weights(str(tmp_path / 'nope.caffemodel'))
     junk = tmp_path / 'junk.caffemodel'
     junk.write_bytes(b'\xff\xfe not a protobuf \x00' * 10)
-    with pytest.raises(SurgeryError, match='junk.caffemodel is not a Caffe'):
-        read_caffemodel(str(junk))
+    with pytest.raises(WeightsError, match='junk.caffemodel is not a Caffe'):
+        read_weights(str(junk))
 
 
 def test_old_v1_format_is_sent_to_the_ilsvrc_converter(tmp_path):
@@ -150,40 +150,40 @@ def test_old_v1_format_is_sent_to_the_ilsvrc_converter(tmp_path):
     layer.blobs.add().data.extend([1.0, 2.0])
     path = tmp_path / 'old.caffemodel'
     path.write_bytes(proto.SerializeToString())
-    with pytest.raises(SurgeryError, match='old V1 layer format'):
-        read_caffemodel(str(path))
+    with pytest.raises(WeightsError, match='old V1 layer format'):
+        read_weights(str(path))
 
 
 def test_weights_that_do_not_fit_a_net_are_refused_before_caffe_loads_them(tmp_path):
     path = str(tmp_path / 'score3.caffemodel')
     classifier('conv', score_outputs=3).save(path)
-    check_caffemodel_fits(path, classifier('conv', score_outputs=3))
-    with pytest.raises(SurgeryError, match=r"layer 'score_fr' holds blobs of shapes \[\(3, 6, 1, 1\), \(3,\)\], the net "
+    check_weights_fit(path, classifier('conv', score_outputs=3))
+    with pytest.raises(WeightsError, match=r"layer 'score_fr' holds blobs of shapes \[\(3, 6, 1, 1\), \(3,\)\], the net "
                                            r"expects \[\(6, 6, 1, 1\), \(6,\)\]: is it the right model\? get it from X"):
-        check_caffemodel_fits(path, classifier('conv', score_outputs=6), 'get it from X')
-    with pytest.raises(SurgeryError, match="has no layer 'conv1color'"):
-        check_caffemodel_fits(path, classifier('conv', suffix='color'))
+        check_weights_fit(path, classifier('conv', score_outputs=6), 'get it from X')
+    with pytest.raises(WeightsError, match="has no layer 'conv1color'"):
+        check_weights_fit(path, classifier('conv', suffix='color'))
 
 
-def test_copy_caffemodel_loads_what_caffe_copy_from_loads(tmp_path):
+def test_load_weights_loads_what_caffe_copy_from_loads(tmp_path):
     path = str(tmp_path / 'net.caffemodel')
     saved = classifier('conv', score_outputs=4)
     randomize(saved, 6)
     saved.save(path)
     by_caffe, by_python = classifier('conv', score_outputs=4), classifier('conv', score_outputs=4)
     by_caffe.copy_from(path)
-    copy_caffemodel(by_python, path)
+    load_weights(by_python, path)
     for name in saved.params:
         for a, b in zip(by_caffe.params[name], by_python.params[name]):
             np.testing.assert_array_equal(a.data, b.data)
     assert by_python.params['fc6'][0].data.any()
 
 
-def test_copy_caffemodel_refuses_same_count_in_another_shape_as_caffe_does(tmp_path):
+def test_load_weights_refuses_same_count_in_another_shape_as_caffe_does(tmp_path):
     path = str(tmp_path / 'ip.caffemodel')
     classifier('ip').save(path)  # fc6 6 x 18: the same numbers as the 6 x 2 x 3 x 3 convolution
-    with pytest.raises(SurgeryError, match=r"layer 'fc6' holds blobs of shapes \[\(6, 18\), \(6,\)\]"):
-        copy_caffemodel(classifier('conv'), path)
+    with pytest.raises(WeightsError, match=r"layer 'fc6' holds blobs of shapes \[\(6, 18\), \(6,\)\]"):
+        load_weights(classifier('conv'), path)
 
 
 @pytest.mark.parametrize('fields', [
@@ -194,7 +194,7 @@ def test_copy_caffemodel_refuses_same_count_in_another_shape_as_caffe_does(tmp_p
 ])
 def test_blob_data_read_from_wire_bytes_equals_protobufs_repeated_field(fields):
     from caffe.proto import caffe_pb2
-    from caffe_fcn.surgery.params import _blob_array
+    from caffe_fcn.backend.weights import _blob_array
     rng = np.random.default_rng(3)
     blob = caffe_pb2.BlobProto()
     dims = fields.get('shape') or fields['legacy']

@@ -24,11 +24,12 @@ from http.client import HTTPException
 
 from caffe_fcn import paths
 from caffe_fcn.data.sources import DATASETS, WEIGHTS
+from caffe_fcn.errors import UserError
 
 CHUNK = 1 << 20
 
 
-class FetchError(RuntimeError):
+class FetchError(UserError, RuntimeError):
     """A download, check or unpack failed; the message is one line saying what to do."""
 
 

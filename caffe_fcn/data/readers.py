@@ -9,8 +9,10 @@ import numpy as np
 import scipy.io
 from PIL import Image
 
+from caffe_fcn.errors import UserError
 
-class DataError(ValueError):
+
+class DataError(UserError, ValueError):
     """A dataset file, split or data-layer parameter is missing or malformed."""
 
 

@@ -21,6 +21,7 @@ from PIL import Image
 from scipy import ndimage
 
 from caffe_fcn.data.labels import save_label_png
+from caffe_fcn.errors import UserError
 
 CLASSES = ('background', 'striped circle', 'dotted circle', 'striped square', 'dotted square')
 OBJECT_CLASSES = {1: ('circle', 'stripes'), 2: ('circle', 'dots'),
@@ -30,7 +31,7 @@ VOID = 255
 MANIFEST = 'dataset.json'
 
 
-class DemoDataError(RuntimeError):
+class DemoDataError(UserError, RuntimeError):
     pass
 
 

@@ -3,11 +3,11 @@
   data       caffe_fcn.demo.dataset: the toy dataset in VOC's on-disk layout
   ilsvrc     caffe_fcn.demo.pretrain: a narrow VGG16 classifier trained on crops of it
   surgery    caffe_fcn.surgery.convolutionalize: its fc6/fc7/fc8 become convolutions
-  fcn32s ... caffe_fcn.solve.train on narrow twins of voc-fcn32s -> voc-fcn16s -> voc-fcn8s
+  fcn32s ... caffe_fcn.train.solve.train on narrow twins of voc-fcn32s -> voc-fcn16s -> voc-fcn8s
              (caffe_fcn.nets builds them, the real VOC data layer reads the data, the driver
              scores every round), each stage started from the last by surgery
-  baseline   all-background predictions, scored by caffe_fcn.metrics
-  overlays   caffe_fcn.infer on a few val images; plots: caffe_fcn.plot
+  baseline   all-background predictions, scored by caffe_fcn.evaluate.metrics
+  overlays   caffe_fcn.evaluate.infer on a few val images; plots: caffe_fcn.evaluate.plot
 The transfer ablation trains FCN-32s from the untrained classifier (the same surgery on its
 starting weights) for the same iterations.
 """
@@ -19,20 +19,21 @@ from dataclasses import replace
 
 import numpy as np
 
-from caffe_fcn import runlog
+from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
 from caffe_fcn.data.labels import load_label_png
 from caffe_fcn.data.readers import read_split
 from caffe_fcn.demo import dataset
 from caffe_fcn.demo.pretrain import pretrain
-from caffe_fcn.infer import infer
-from caffe_fcn.metrics import fast_hist, segmentation_metrics
-from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.evaluate.infer import infer
+from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import DataSpec, Init, get_variant
 from caffe_fcn.paths import resolve
-from caffe_fcn.plot import plot_rounds
-from caffe_fcn.solve import train
+from caffe_fcn.evaluate.plot import plot_rounds
+from caffe_fcn.train.solve import train
 from caffe_fcn.surgery import convolutionalize
+from caffe_fcn.errors import UserError
 
 SOURCE_VARIANTS = {'32s': 'voc-fcn32s', '16s': 'voc-fcn16s', '8s': 'voc-fcn8s'}
 PRETRAINED, RANDOM = 'demo-vgg16-fcn', 'demo-vgg16-fcn-random'
@@ -40,7 +41,7 @@ ABLATION = 'demo-fcn32s-random'
 TIMINGS = 'timings.json'
 
 
-class DemoError(RuntimeError):
+class DemoError(UserError, RuntimeError):
     pass
 
 
@@ -111,7 +112,7 @@ def train_stage(variant, out_dir, weights, log):
     run_dir = os.path.join(out_dir, variant.name)
     final = train(variant, nets, out_dir=run_dir, weights=[weights],
                   say=lambda text: log('  ' + text.replace('\n', '\n  ')))
-    plot = plot_rounds(runlog.rounds(runlog.read(runlog.log_path(run_dir))),
+    plot = plot_rounds(metrics_log.rounds(metrics_log.read(metrics_log.log_path(run_dir))),
                        os.path.join(run_dir, 'metrics.png'), '%s on demo val' % variant.name)
     return nets, final, plot
 
@@ -121,7 +122,7 @@ def chain_plot(out_dir, names, path):
     iteration count of the stage it started from."""
     history, offset = [], 0
     for name in names:
-        rounds = runlog.rounds(runlog.read(runlog.log_path(os.path.join(out_dir, name))))
+        rounds = metrics_log.rounds(metrics_log.read(metrics_log.log_path(os.path.join(out_dir, name))))
         history += [dict(r, iteration=r['iteration'] + offset) for r in rounds if r['event'] == 'round']
         offset = history[-1]['iteration']
     return plot_rounds(history, path, 'demo: %s on demo val' % ' -> '.join(names))

@@ -15,10 +15,10 @@ import time
 import numpy as np
 
 from caffe_fcn.backend import import_caffe
+from caffe_fcn.backend.weights import save_weights
 from caffe_fcn.demo.random_init import he_init, trunk_layers
 from caffe_fcn.nets import layers
 from caffe_fcn.nets.trunks import CLASSIFIER_PAD1, vgg16
-from caffe_fcn.surgery.netio import save_caffemodel
 
 caffe = import_caffe()
 L = caffe.layers
@@ -79,7 +79,7 @@ def pretrain(out_dir, widths, classes, crop_params, solver_settings, iterations,
     solver = caffe.get_solver(solver_path)
     he_init(solver.net, trunk_layers(solver.net, stop_before='fc8'), seed)
     initial = os.path.join(out_dir, 'classifier-init.caffemodel')
-    save_caffemodel(solver.net, initial)
+    save_weights(solver.net, initial)
     start = time.time()
     history = []
     chunk = max(1, iterations // 5)
@@ -95,7 +95,7 @@ def pretrain(out_dir, widths, classes, crop_params, solver_settings, iterations,
         log('  classifier: iteration %d/%d, train loss %.3f' % (done, iterations, history[-1]['train_loss']))
     accuracy = val_accuracy(solver, test_batches)
     weights = os.path.join(out_dir, 'classifier.caffemodel')
-    save_caffemodel(solver.net, weights)
+    save_weights(solver.net, weights)
     summary = {'iterations': iterations, 'history': history, 'val_accuracy': accuracy,
                'val_crops': test_batches * crop_params['batch'], 'seconds': round(time.time() - start, 1)}
     log('  classifier: val crop accuracy %.3f (%d crops, chance %.2f), %.0f s'

@@ -5,12 +5,12 @@ import json
 import os
 import platform
 
-from caffe_fcn import runlog
-from caffe_fcn.compare import METRIC_LABELS, as_markdown, as_text
+from caffe_fcn.train import metrics_log
+from caffe_fcn.evaluate.compare import METRIC_LABELS, as_markdown, as_text
 from caffe_fcn.data.readers import read_split
 from caffe_fcn.demo import dataset, pipeline
 from caffe_fcn.machine import cpu_model
-from caffe_fcn.published import METRICS, published_for
+from caffe_fcn.evaluate.published import METRICS, published_for
 from caffe_fcn.paths import ROOT, resolve
 
 STAGES = (('demo-fcn32s', 'FCN-32s', 'voc-fcn32s'), ('demo-fcn16s', 'FCN-16s', 'voc-fcn16s'),
@@ -22,10 +22,10 @@ WIDE_MARGIN = 2.0  # "a wide margin": at least twice the baseline's mean IU
 
 def last_round(run_dir):
     """(iteration, semantic scores) of the latest scored round of a run, or None without one."""
-    path = runlog.log_path(run_dir)
+    path = metrics_log.log_path(run_dir)
     if not os.path.isfile(path):
         return None
-    history = runlog.rounds(runlog.read(path))
+    history = metrics_log.rounds(metrics_log.read(path))
     return (history[-1]['iteration'], history[-1]['scores']['semantic']) if history else None
 
 

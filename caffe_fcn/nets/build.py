@@ -12,7 +12,7 @@ caffe = import_caffe()
 L = caffe.layers
 
 DEPLOY_SIZE = 500
-NO_AUTOMATIC_TESTING = 999999999  # the score hook of caffe_fcn.solve tests after each round
+NO_AUTOMATIC_TESTING = 999999999  # the solve driver (caffe_fcn.train.solve) scores after each round
 
 
 def net_path(variant, net_name):

@@ -14,18 +14,15 @@ Starting weights (what the solve driver calls; every init ends with interp of al
         init_from_stage(net, weights)                         'stage': 32s -> 16s -> 8s, new score layers zero
         init_streams(net, {suffix: weights})                  'streams': NYUD color-HHA
 
-Files: copy_caffemodel(net, path) loads any caffemodel (V1 too) with errors naming the
-layer; save_caffemodel(net, path, overwrite=False) never replaces a file silently.
+Weights files are read, checked, loaded and saved by caffe_fcn.backend.weights.
 CLI: python -m caffe_fcn.surgery vgg16|alexnet|init VARIANT (see its --help).
 """
 from caffe_fcn.surgery.bilinear import deconvolution_layers, interp, upsample_filt
 from caffe_fcn.surgery.convolutionalize import convolutionalize
-from caffe_fcn.surgery.netio import save_caffemodel
-from caffe_fcn.surgery.params import SurgeryError, check_caffemodel_fits, copy_caffemodel, read_caffemodel
+from caffe_fcn.surgery.params import SurgeryError
 from caffe_fcn.surgery.stages import init_from_ilsvrc, init_from_stage, init_streams, init_variant
 from caffe_fcn.surgery.transplant import SurgeryReport, add_depth_channel, expand_score, transplant
 
-__all__ = ['SurgeryError', 'SurgeryReport', 'add_depth_channel', 'check_caffemodel_fits', 'convolutionalize',
-           'copy_caffemodel', 'deconvolution_layers', 'expand_score', 'init_from_ilsvrc', 'init_from_stage',
-           'init_streams', 'init_variant', 'interp', 'read_caffemodel', 'save_caffemodel',
+__all__ = ['SurgeryError', 'SurgeryReport', 'add_depth_channel', 'convolutionalize', 'deconvolution_layers',
+           'expand_score', 'init_from_ilsvrc', 'init_from_stage', 'init_streams', 'init_variant', 'interp',
            'transplant', 'upsample_filt']

@@ -30,7 +30,7 @@ def _init(args):
     from caffe_fcn.backend import net_from_proto
     from caffe_fcn.nets.build import net_proto
     from caffe_fcn.nets.registry import get_variant
-    from caffe_fcn.surgery.netio import check_writable, save_caffemodel
+    from caffe_fcn.backend.weights import check_writable, save_weights
     from caffe_fcn.surgery.stages import init_variant
     if not args.out:
         raise SurgeryError('init needs --out: where to write the starting weights of %s' % args.variant)
@@ -39,7 +39,7 @@ def _init(args):
     check_writable(out, args.force)
     net = net_from_proto(net_proto(variant, 'deploy'))
     report = init_variant(variant, net, [_absolute(w) for w in args.weights or []])
-    save_caffemodel(net, out, args.force)
+    save_weights(net, out, args.force)
     return report, args.out
 
 

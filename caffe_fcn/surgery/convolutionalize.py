@@ -8,11 +8,11 @@ convolutionalised twin: fc6/fc7/fc8 keep their numbers, now as convolution kerne
 import os
 
 from caffe_fcn.backend import net_from_proto
+from caffe_fcn.backend.weights import check_writable, load_weights, save_weights
 from caffe_fcn.data.sources import WEIGHTS
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.paths import resolve
-from caffe_fcn.surgery.netio import check_writable, save_caffemodel
-from caffe_fcn.surgery.params import SurgeryError, copy_caffemodel
+from caffe_fcn.surgery.params import SurgeryError
 from caffe_fcn.surgery.transplant import transplant
 
 FCN_WEIGHTS = {'vgg16': 'weights/vgg16-fcn.caffemodel', 'alexnet': 'weights/alexnet-fcn.caffemodel'}
@@ -32,12 +32,10 @@ def convolutionalize(trunk, weights=None, out=None, overwrite=False, widths=None
         raise SurgeryError('unknown trunk %r; choose one of %s' % (trunk, ', '.join(sorted(FCN_WEIGHTS))))
     weights = resolve(weights or WEIGHTS[trunk].download_to)
     out = resolve(out or FCN_WEIGHTS[trunk])
-    if not os.path.isfile(weights):
-        raise SurgeryError('the %s ILSVRC weights %s do not exist. %s' % (trunk, weights, where_to_get(trunk)))
     check_writable(out, overwrite)
     classifier = net_from_proto(ilsvrc.classifier(trunk, widths=widths, classes=classes))
-    copy_caffemodel(classifier, weights, where_to_get(trunk))
+    load_weights(classifier, weights, where_to_get(trunk))
     twin = net_from_proto(ilsvrc.convolutionalised(trunk, widths=widths, classes=classes))
     report = transplant(twin, classifier)
-    save_caffemodel(twin, out, overwrite)
+    save_weights(twin, out, overwrite)
     return report

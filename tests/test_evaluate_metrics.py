@@ -1,8 +1,8 @@
-"""caffe_fcn.metrics against hand-counted confusion matrices and an independent mask-based IoU."""
+"""caffe_fcn.evaluate.metrics against hand-counted confusion matrices and an independent mask-based IoU."""
 import numpy as np
 import pytest
 
-from caffe_fcn.metrics import fast_hist, segmentation_metrics
+from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
 
 # Ground truth and prediction of a 2x3 image with 3 classes; the last pixel is void (255).
 LABEL = np.array([[0, 0, 1], [1, 2, 255]])

@@ -5,7 +5,7 @@ import os
 
 from caffe_fcn.data.sources import DATASETS
 from caffe_fcn.paths import resolve
-from caffe_fcn.runs import default_run_dir, final_model
+from caffe_fcn.train.run_folder import default_run_dir, final_model
 
 
 def default_init_weights(variant):

@@ -4,7 +4,7 @@ each round, log every round; resume from a solverstate; stop at once when the lo
     python solve.py nets/voc-fcn32s [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
                     [--resume SOLVERSTATE] [--out DIR] [--save-predictions]
 
-A run directory (default runs/<variant>/; its layout: caffe_fcn.runs) holds the metrics log, HDF5
+A run directory (default runs/<variant>/; its layout: caffe_fcn.train.run_folder) holds the metrics log, HDF5
 snapshots after every round (resume from a .solverstate.h5), optionally the test predictions of
 every round, and, when the last round is done, the final <variant>.caffemodel that the next stage
 starts from. Nothing in it is ever replaced: a fresh run needs an empty directory, a resume appends.
@@ -16,19 +16,19 @@ import sys
 import tempfile
 import time
 
-from caffe_fcn import runlog
+from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
-from caffe_fcn.divergence import Diverged, guarded
-from caffe_fcn.inputs import default_init_weights, missing_data
-from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.backend.weights import read_weights, save_weights
+from caffe_fcn.train.divergence import Diverged, guarded
+from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.paths import resolve
-from caffe_fcn.runs import default_run_dir, final_model, snapshot_files, snapshot_states
-from caffe_fcn.score import score, summary
-from caffe_fcn.surgery.netio import save_caffemodel
+from caffe_fcn.train.run_folder import default_run_dir, final_model, snapshot_files, snapshot_states
+from caffe_fcn.evaluate.score import score, summary
 from caffe_fcn.surgery.stages import init_variant
-from caffe_fcn.weights import read_hdf5_weights
+from caffe_fcn.errors import UserError
 
-class SolveError(RuntimeError):
+class SolveError(UserError, RuntimeError):
     pass
 
 
@@ -68,7 +68,7 @@ def solver_for_run(caffe, nets, run_dir, name, outputs):
     settings = nets.solver()
     settings.snapshot_prefix = os.path.join(run_dir, 'snapshots', name)
     settings.snapshot = 0
-    settings.snapshot_format = settings.HDF5  # why: see caffe_fcn.runs
+    settings.snapshot_format = settings.HDF5  # why: see caffe_fcn.train.run_folder
     with tempfile.TemporaryDirectory() as folder:
         run_settings = type(settings)()
         run_settings.CopyFrom(settings)
@@ -115,7 +115,7 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         raise SolveError('rounds and steps must be positive, got %d and %d' % (rounds, steps))
     total = rounds * steps
     run_dir = resolve(out_dir or default_run_dir(variant.name))
-    log = os.path.join(run_dir, runlog.LOG_NAME)
+    log = os.path.join(run_dir, metrics_log.LOG_NAME)
     predictions = os.path.join(run_dir, 'predictions') if save_predictions else None
     split = variant.data[variant.test_split].params['split']
     problems = ['%s reads %s, which is missing or incomplete: run %s' % (variant.name, folder, how)
@@ -147,13 +147,12 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     if resume:
         solver.restore(resume)
         check_resume_point(run_dir, solver.iter, total, predictions)
-        runlog.append(log, dict(context, event='resume', iteration=solver.iter, solverstate=resume))
+        metrics_log.append(log, dict(context, event='resume', iteration=solver.iter, solverstate=resume))
         say('%s: resumed from %s at iteration %d' % (variant.name, resume, solver.iter))
         last_state = resume
     else:
-        report = init_variant(variant, solver.net, [read_hdf5_weights(path) if path.endswith('.h5') else path
-                                                    for path, _ in init])
-        runlog.append(log, dict(context, event='start', iteration=0, weights=[p for p, _ in init]))
+        report = init_variant(variant, solver.net, [read_weights(path) for path, _ in init])
+        metrics_log.append(log, dict(context, event='start', iteration=0, weights=[p for p, _ in init]))
         say('%s: initialised from %s\n%s' % (variant.name, ', '.join(p for p, _ in init), report))
         last_state = None
     test_net = solver.test_nets[0]
@@ -170,17 +169,17 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         save_dir = os.path.join(predictions, 'iter_%d' % solver.iter) if predictions else None
         scores = score(test_net, variant.outputs, save_dir)
         this_round = math.ceil(solver.iter / steps)
-        runlog.append(log, dict(event='round', variant=variant.name, split=split, round=this_round,
+        metrics_log.append(log, dict(event='round', variant=variant.name, split=split, round=this_round,
                                 iteration=solver.iter, train_loss=train_loss, scores=scores,
                                 wall_time=round(time.time() - started, 3), snapshot=os.path.relpath(model, run_dir)))
         say('%s round %d/%d, iteration %d, %.1f s\n%s' % (variant.name, this_round, rounds, solver.iter,
                                                           time.time() - started, summary(scores)))
-    return save_caffemodel(solver.net, final_model(run_dir, variant.name))
+    return save_weights(solver.net, final_model(run_dir, variant.name))
 
 
 def diverged(variant, nets, log, iteration, err, last_state):
     """Log the divergence and make the error that says what is kept and what to do."""
-    runlog.append(log, dict(event='diverged', variant=variant.name, iteration=iteration, output=err.output,
+    metrics_log.append(log, dict(event='diverged', variant=variant.name, iteration=iteration, output=err.output,
                             loss=err.value, last_snapshot=last_state))
     kept = ('the last good snapshot is %s' % last_state if last_state else 'no snapshot was taken yet')
     return TrainingDiverged(

@@ -7,11 +7,11 @@ import tempfile
 
 import numpy as np
 
-import solve_fixtures
-from caffe_fcn import runlog
+import train_fixtures
+from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
-from caffe_fcn.divergence import guarded
-from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.train.divergence import guarded
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.surgery.stages import init_variant
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
@@ -21,16 +21,16 @@ DIVERGING_RUN = '''
 import os
 import sys
 sys.path.insert(0, %(tests)r)
-import solve_fixtures
-from caffe_fcn.netfiles import NetFiles
-from caffe_fcn.solve import SolveError, train
-fixture = solve_fixtures.voc_fixture(%(folder)r + '/VOC')
-trunk = solve_fixtures.random_fcn_trunk(%(folder)r + '/trunk.caffemodel')
-good = solve_fixtures.voc_twin('voc-fcn32s', fixture, rounds=1, steps=2)
+import train_fixtures
+from caffe_fcn.nets.files import NetFiles
+from caffe_fcn.train.solve import SolveError, train
+fixture = train_fixtures.voc_fixture(%(folder)r + '/VOC')
+trunk = train_fixtures.random_fcn_trunk(%(folder)r + '/trunk.caffemodel')
+good = train_fixtures.voc_twin('voc-fcn32s', fixture, rounds=1, steps=2)
 train(good, NetFiles.written(good, %(folder)r + '/nets'), %(folder)r + '/run', weights=[trunk], say=print)
 os.rename(%(folder)r + '/run/voc-fcn32s.caffemodel', %(folder)r + '/round1.caffemodel')
 print('FIRST ROUND DONE', flush=True)
-absurd = solve_fixtures.voc_twin('voc-fcn32s', fixture, rounds=5, steps=2, base_lr=1e8)
+absurd = train_fixtures.voc_twin('voc-fcn32s', fixture, rounds=5, steps=2, base_lr=1e8)
 try:
     train(absurd, NetFiles.written(absurd, %(folder)r + '/absurd'), %(folder)r + '/run',
           resume=%(folder)r + '/run/snapshots/voc-fcn32s_iter_2.solverstate.h5', say=print)
@@ -54,15 +54,15 @@ def test_absurd_learning_rate_stops_with_message_and_iteration_and_keeps_the_las
     assert 'the last good snapshot is %s' % kept in message
     assert sorted(os.listdir(os.path.join(folder, 'run', 'snapshots'))) == [
         'voc-fcn32s_iter_2.caffemodel.h5', 'voc-fcn32s_iter_2.solverstate.h5']
-    last = runlog.read(os.path.join(folder, 'run', 'metrics.jsonl'))[-1]
+    last = metrics_log.read(os.path.join(folder, 'run', 'metrics.jsonl'))[-1]
     assert (last['event'], last['iteration'], last['loss'], last['last_snapshot']) == ('diverged', iteration, 'nan', kept)
 
 
 def test_guarded_training_net_learns_exactly_like_the_plain_one(tmp_path):
     caffe = select_device()
-    fixture = solve_fixtures.voc_fixture(tmp_path / 'VOC')
-    trunk = solve_fixtures.random_fcn_trunk(tmp_path / 'trunk.caffemodel')
-    variant = solve_fixtures.voc_twin('voc-fcn32s', fixture)
+    fixture = train_fixtures.voc_fixture(tmp_path / 'VOC')
+    trunk = train_fixtures.random_fcn_trunk(tmp_path / 'trunk.caffemodel')
+    variant = train_fixtures.voc_twin('voc-fcn32s', fixture)
     nets = NetFiles.written(variant, str(tmp_path / 'nets'))
 
     def train_four_steps(guard):

@@ -1,6 +1,6 @@
 """Scoring a test net over its whole split: one confusion matrix and one mean loss per output head.
 
-    python -m caffe_fcn.score --net nets/voc-fcn8s --weights fcn8s-heavy-pascal.caffemodel --split seg11valid
+    python -m caffe_fcn.evaluate.score --net nets/voc-fcn8s --weights fcn8s-heavy-pascal.caffemodel --split seg11valid
 
 The score, label and loss blobs come from the variant's outputs (SIFT Flow scores its semantic
 and geometric heads, each with its own loss). The split's size and the image ids come from the
@@ -13,13 +13,15 @@ import time
 
 import numpy as np
 
-from caffe_fcn import netfiles, runlog
+from caffe_fcn.nets import files as netfiles
+from caffe_fcn.train import metrics_log
 from caffe_fcn.data.base import SegDataLayer
 from caffe_fcn.data.labels import save_label_png
-from caffe_fcn.metrics import fast_hist, segmentation_metrics
+from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
+from caffe_fcn.errors import UserError
 
 
-class ScoreError(ValueError):
+class ScoreError(UserError, ValueError):
     pass
 
 
@@ -110,7 +112,7 @@ def summary(scores):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.score', description=__doc__,
+    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.score', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--net', required=True, help='net directory of a variant, e.g. nets/voc-fcn8s')
     parser.add_argument('--weights', required=True, help='caffemodel to score')
@@ -130,7 +132,7 @@ def main(argv=None):
     print('%s on %s, weights %s' % (nets.variant.name, split, args.weights))
     print(summary(scores))
     if args.log:
-        runlog.append(args.log, {'event': 'score', 'variant': nets.variant.name, 'split': split,
+        metrics_log.append(args.log, {'event': 'score', 'variant': nets.variant.name, 'split': split,
                                  'weights': os.path.abspath(args.weights), 'scores': scores})
         print('appended to %s' % args.log)
 

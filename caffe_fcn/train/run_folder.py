@@ -1,6 +1,6 @@
 """Where a run keeps what it writes: runs/<variant>/ by default.
 
-  metrics.jsonl            the metrics log (caffe_fcn.runlog)
+  metrics.jsonl            the metrics log (caffe_fcn.train.metrics_log)
   snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every round
   predictions/iter_<N>/    the test split's predictions as palette PNGs
   <variant>.caffemodel     the final weights (binary), what the next stage starts from

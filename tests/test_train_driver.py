@@ -6,16 +6,15 @@ import os
 import numpy as np
 import pytest
 
-import solve_fixtures
-from caffe_fcn import runlog, solve
-from caffe_fcn.inputs import default_init_weights, missing_data
-from caffe_fcn.netfiles import NetFiles
+import train_fixtures
+from caffe_fcn.train import metrics_log, solve
+from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
-from caffe_fcn.score import score
-from caffe_fcn.solve import SolveError, train
-from caffe_fcn.surgery.params import read_caffemodel
-from caffe_fcn.weights import read_hdf5_weights
+from caffe_fcn.evaluate.score import score
+from caffe_fcn.train.solve import SolveError, train
+from caffe_fcn.backend.weights import read_weights
 
 QUIET = dict(say=lambda line: None)
 
@@ -23,18 +22,18 @@ QUIET = dict(say=lambda line: None)
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     folder = tmp_path_factory.mktemp('solve')
-    fixture = solve_fixtures.voc_fixture(folder / 'VOC')
-    trunk = solve_fixtures.random_fcn_trunk(folder / 'vgg16-fcn-twin.caffemodel')
+    fixture = train_fixtures.voc_fixture(folder / 'VOC')
+    trunk = train_fixtures.random_fcn_trunk(folder / 'vgg16-fcn-twin.caffemodel')
     return folder, fixture, trunk
 
 
 def twin_nets(folder, fixture, **changes):
-    variant = solve_fixtures.voc_twin('voc-fcn32s', fixture, **changes)
+    variant = train_fixtures.voc_twin('voc-fcn32s', fixture, **changes)
     return variant, NetFiles.written(variant, str(folder / 'nets'))
 
 
 def records(run_dir):
-    return runlog.read(os.path.join(run_dir, 'metrics.jsonl'))
+    return metrics_log.read(os.path.join(run_dir, 'metrics.jsonl'))
 
 
 def test_two_rounds_log_snapshot_and_score_every_round_and_link_the_final_model(setup, tmp_path):
@@ -60,8 +59,8 @@ def test_two_rounds_log_snapshot_and_score_every_round_and_link_the_final_model(
     assert snapshots == ['voc-fcn32s_iter_%d.%s.h5' % (i, ext) for i in (3, 6) for ext in ('caffemodel', 'solverstate')]
     assert final == os.path.join(run, 'voc-fcn32s.caffemodel')
     # The final model is a binary caffemodel holding the weights of the last snapshot.
-    last = read_hdf5_weights(os.path.join(run, 'snapshots', 'voc-fcn32s_iter_6.caffemodel.h5'))
-    stored = read_caffemodel(final)
+    last = read_weights(os.path.join(run, 'snapshots', 'voc-fcn32s_iter_6.caffemodel.h5'))
+    stored = read_weights(final)
     assert list(stored) == list(last)
     for name in last:
         for a, b in zip(stored[name], last[name]):
@@ -94,7 +93,7 @@ def test_resume_continues_at_the_snapshot_iteration_and_appends_to_the_log(setup
     log = records(run)
     assert [(r['event'], r['iteration']) for r in log] == [
         ('start', 0), ('round', 2), ('round', 4), ('resume', 4), ('round', 6)]
-    assert [r['iteration'] for r in runlog.rounds(log)] == [2, 4, 6]
+    assert [r['iteration'] for r in metrics_log.rounds(log)] == [2, 4, 6]
     assert os.path.isfile(final) and sorted(os.listdir(os.path.join(run, 'snapshots')))[-1] == 'voc-fcn32s_iter_6.solverstate.h5'
     os.rename(final, str(tmp_path / 'kept6.caffemodel'))
 
@@ -122,14 +121,14 @@ def test_training_loss_goes_down_over_a_few_dozen_iterations(setup, tmp_path):
     variant, nets = twin_nets(tmp_path, fixture, rounds=3, steps=10)
     run = str(tmp_path / 'run')
     train(variant, nets, run, weights=[trunk], **QUIET)
-    losses = [r['train_loss']['semantic'] for r in runlog.rounds(records(run))]
+    losses = [r['train_loss']['semantic'] for r in metrics_log.rounds(records(run))]
     assert all(map(lambda value: value == value and value < float('inf'), losses))
     assert losses[-1] < 0.8 * losses[0]
 
 
 def test_missing_data_and_start_weights_name_the_commands_that_make_them(setup, tmp_path):
     folder, fixture, trunk = setup
-    twin = solve_fixtures.voc_twin('voc-fcn32s', fixture)
+    twin = train_fixtures.voc_twin('voc-fcn32s', fixture)
     spec = twin.data['train']
     nowhere = dataclasses.replace(twin, data=dict(twin.data, train=dataclasses.replace(
         spec, params=dict(spec.params, voc_dir=str(tmp_path / 'none')))))

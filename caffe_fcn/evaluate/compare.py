@@ -1,13 +1,13 @@
 """Our scores side by side with the published ones, with differences, as text or Markdown.
 
-    python -m caffe_fcn.compare runs/voc-fcn8s            # last round of the run
-    python -m caffe_fcn.compare runs/voc-fcn8s/metrics.jsonl --iteration 48000 --markdown
+    python -m caffe_fcn.evaluate.compare runs/voc-fcn8s            # last round of the run
+    python -m caffe_fcn.evaluate.compare runs/voc-fcn8s/metrics.jsonl --iteration 48000 --markdown
 """
 import argparse
 import sys
 
-from caffe_fcn import runlog
-from caffe_fcn.published import METRICS, published_for, splits_published_for
+from caffe_fcn.train import metrics_log
+from caffe_fcn.evaluate.published import METRICS, published_for, splits_published_for
 
 METRIC_LABELS = {'pixel_accuracy': 'pixel accuracy', 'mean_accuracy': 'mean accuracy',
                  'mean_iu': 'mean IU', 'frequency_weighted_iu': 'f.w. IU'}
@@ -15,7 +15,7 @@ METRIC_LABELS = {'pixel_accuracy': 'pixel accuracy', 'mean_accuracy': 'mean accu
 
 def pick_record(records, iteration=None, source='the log'):
     """The scored record at `iteration`, or the latest one."""
-    history = runlog.rounds(records)
+    history = metrics_log.rounds(records)
     if not history:
         raise ValueError('%s holds no scored round yet' % source)
     if iteration is None:
@@ -83,7 +83,7 @@ def as_markdown(title, header, rows, note):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.compare', description=__doc__,
+    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.compare', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('log', help='a run directory or its metrics log (metrics.jsonl)')
     parser.add_argument('--iteration', type=int, help='compare this round (default: the latest)')
@@ -91,9 +91,9 @@ def main(argv=None):
     parser.add_argument('--split', help="override the log's split name")
     parser.add_argument('--markdown', action='store_true', help='print Markdown tables')
     args = parser.parse_args(argv)
-    path = runlog.log_path(args.log)
+    path = metrics_log.log_path(args.log)
     try:
-        record = pick_record(runlog.read(path), args.iteration, path)
+        record = pick_record(metrics_log.read(path), args.iteration, path)
         tables = comparison_tables(record, args.variant, args.split)
     except (OSError, ValueError) as err:
         sys.exit('compare: %s' % err)

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from caffe_fcn import compare
-from caffe_fcn.published import METRICS, RESULTS, published_for
+from caffe_fcn.evaluate import compare
+from caffe_fcn.evaluate.published import METRICS, RESULTS, published_for
 
 
 def write_log(path, *records):

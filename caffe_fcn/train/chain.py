@@ -1,6 +1,6 @@
 """`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained.
 
-    python -m caffe_fcn.chain voc-fcn8s [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
+    python -m caffe_fcn.train.chain voc-fcn8s [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
 convolutionalised VGG16 (weights/vgg16-fcn.caffemodel). A stage is done when its run left
@@ -11,12 +11,12 @@ import argparse
 import os
 import sys
 
-from caffe_fcn.inputs import default_init_weights, missing_data
-from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
-from caffe_fcn.runs import default_run_dir, final_model
-from caffe_fcn.solve import train
+from caffe_fcn.train.run_folder import default_run_dir, final_model
+from caffe_fcn.train.solve import train
 
 
 def sources(name):
@@ -65,7 +65,7 @@ def missing_inputs(names):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.chain', description=__doc__,
+    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.train.chain', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('variant')
     parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')

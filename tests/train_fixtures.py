@@ -9,7 +9,7 @@ from caffe_fcn.data.fixtures import write_voc
 from caffe_fcn.data.voc import VOC_MEAN_BGR
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.registry import DataSpec, get_variant
-from caffe_fcn.surgery.netio import save_caffemodel
+from caffe_fcn.backend.weights import save_weights
 
 WIDTHS = (4, 4, 8, 8, 8, 16)
 MEAN = VOC_MEAN_BGR  # as the registered VOC variants: CLIs that read a twin's files use the registry's
@@ -50,4 +50,4 @@ def random_fcn_trunk(path, widths=WIDTHS, seed=0):
         weights = blobs[0].data
         weights[...] = rng.randn(*weights.shape) * np.sqrt(2.0 / np.prod(weights.shape[1:]))
         blobs[1].data[...] = 0
-    return save_caffemodel(net, str(path))
+    return save_weights(net, str(path))

@@ -1,6 +1,6 @@
 """Segment any images with a trained variant: a palette label PNG and an overlay PNG per image.
 
-    python -m caffe_fcn.infer photo.jpg other.png --net nets/voc-fcn8s --weights runs/voc-fcn8s/voc-fcn8s.caffemodel --out out/
+    python -m caffe_fcn.evaluate.infer photo.jpg other.png --net nets/voc-fcn8s --weights runs/voc-fcn8s/voc-fcn8s.caffemodel --out out/
 
 The deploy net is reshaped to each image, so any size works. Images are read as RGB and given the
 same preprocessing as the variant's data layer (BGR, minus the dataset mean). Writes <out>/<name>.png
@@ -20,7 +20,8 @@ from caffe_fcn.data.readers import load_rgb
 from caffe_fcn.data.siftflow import SIFTFLOW_MEAN_BGR
 from caffe_fcn.data.transform import rgb_to_blob
 from caffe_fcn.data.voc import VOC_MEAN_BGR
-from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.nets.files import NetFiles
+from caffe_fcn.errors import UserError
 
 #: The mean each dataset's data layer subtracts from colour images, where its params name none.
 DATASET_MEANS = {'voc': VOC_MEAN_BGR, 'context': VOC_MEAN_BGR, 'siftflow': SIFTFLOW_MEAN_BGR,
@@ -28,7 +29,7 @@ DATASET_MEANS = {'voc': VOC_MEAN_BGR, 'context': VOC_MEAN_BGR, 'siftflow': SIFTF
 OVERLAY_ALPHA = 0.5
 
 
-class InferError(ValueError):
+class InferError(UserError, ValueError):
     pass
 
 
@@ -38,7 +39,7 @@ def colour_mean(variant):
     tops = spec.params.get('tops', [i.name for i in variant.inputs])  # NYUD names its image kinds
     if len(variant.inputs) != 1 or variant.inputs[0].channels != 3 or tops[0] not in ('data', 'color'):
         raise InferError('%s reads %s, not one RGB photograph: infer takes photographs only; score it on its '
-                         'dataset with python -m caffe_fcn.score' % (variant.name, ' + '.join(tops[:-1] or tops)))
+                         'dataset with python -m caffe_fcn.evaluate.score' % (variant.name, ' + '.join(tops[:-1] or tops)))
     return spec.params.get('mean', DATASET_MEANS[variant.dataset])
 
 
@@ -94,7 +95,7 @@ def infer(nets, weights, images, out_dir, gpu=None, say=print):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.infer', description=__doc__,
+    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.infer', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('images', nargs='+', metavar='IMAGE')
     parser.add_argument('--net', required=True, help='net directory of a variant, e.g. nets/voc-fcn8s')

@@ -2,8 +2,10 @@
 import os
 import tempfile
 
+from caffe_fcn.errors import UserError
 
-class CaffeNotInstalled(ImportError):
+
+class CaffeNotInstalled(UserError, ImportError):
     pass
 
 

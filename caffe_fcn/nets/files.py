@@ -13,10 +13,11 @@ from caffe_fcn.backend import import_caffe, net_from_proto, select_device
 from caffe_fcn.nets.build import net_proto, solver_proto
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import resolve
-from caffe_fcn.weights import load_weights
+from caffe_fcn.backend.weights import load_weights
+from caffe_fcn.errors import UserError
 
 
-class NetFilesError(ValueError):
+class NetFilesError(UserError, ValueError):
     pass
 
 
@@ -89,11 +90,8 @@ class NetFiles:
 
 def _loaded_net(proto, weights, files):
     """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
-    weights = resolve(weights)
-    if not os.path.isfile(weights):
-        raise NetFilesError('weights file %s does not exist' % weights)  # before building a large net
     net = net_from_proto(proto)
-    load_weights(net, weights, '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name))
+    load_weights(net, resolve(weights), '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name))
     return net
 
 

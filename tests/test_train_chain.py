@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from caffe_fcn import chain, runs
+from caffe_fcn.train import chain, run_folder
 from caffe_fcn.nets.registry import VARIANTS
 from caffe_fcn.paths import ROOT
 
@@ -26,7 +26,7 @@ def test_makefile_has_a_target_for_every_registered_variant():
 
 
 def test_trained_stages_are_skipped_and_their_start_weights_no_longer_needed(tmp_path, monkeypatch):
-    monkeypatch.setattr(runs, 'RUNS', str(tmp_path / 'runs'))
+    monkeypatch.setattr(run_folder, 'RUNS', str(tmp_path / 'runs'))
     monkeypatch.setattr(chain, 'missing_data', lambda variant: {})  # data: see the make test below
     assert chain.remaining('voc-fcn8s') == ([], ['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s'])
     assert chain.missing_inputs(['voc-fcn8s']) == [

@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import solve_fixtures
-from caffe_fcn import infer as infer_cli
+import train_fixtures
+from caffe_fcn.evaluate import infer as infer_cli
 from caffe_fcn.backend import select_device
 from caffe_fcn.data.labels import voc_palette
-from caffe_fcn.infer import InferError, infer
-from caffe_fcn.netfiles import NetFiles
+from caffe_fcn.evaluate.infer import InferError, infer
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.surgery import interp
-from caffe_fcn.surgery.netio import save_caffemodel
+from caffe_fcn.backend.weights import save_weights
 
 caffe = select_device()
 
@@ -22,7 +22,7 @@ caffe = select_device()
 def fcn8s(tmp_path_factory):
     """(NetFiles, weights) of a narrow voc-fcn8s twin with random weights and bilinear deconvolutions."""
     folder = tmp_path_factory.mktemp('infer')
-    variant = solve_fixtures.voc_twin('voc-fcn8s', solve_fixtures.voc_fixture(folder / 'VOC'))
+    variant = train_fixtures.voc_twin('voc-fcn8s', train_fixtures.voc_fixture(folder / 'VOC'))
     nets = NetFiles.written(variant, str(folder / 'voc-fcn8s'))  # named like the variant, for the CLI
     net = caffe.Net(nets.proto('deploy'), caffe.TEST)
     rng = np.random.RandomState(0)
@@ -30,7 +30,7 @@ def fcn8s(tmp_path_factory):
         for blob in blobs:
             blob.data[...] = rng.randn(*blob.data.shape) * 0.3
     interp(net)
-    return nets, save_caffemodel(net, str(folder / 'fcn8s-twin.caffemodel'))
+    return nets, save_weights(net, str(folder / 'fcn8s-twin.caffemodel'))
 
 
 def write_jpeg(path, height, width, mode='RGB', seed=0):
@@ -54,7 +54,7 @@ def test_odd_sized_jpeg_gets_palette_label_and_overlay_of_its_size_equal_to_caff
     rgb = np.array(Image.open(image).convert('RGB'), dtype=np.float32)
     net = caffe.Net(nets.proto('deploy'), weights, caffe.TEST)
     net.blobs['data'].reshape(1, 3, 37, 53)
-    net.blobs['data'].data[0] = (rgb[:, :, ::-1] - np.array(solve_fixtures.MEAN, np.float32)).transpose(2, 0, 1)
+    net.blobs['data'].data[0] = (rgb[:, :, ::-1] - np.array(train_fixtures.MEAN, np.float32)).transpose(2, 0, 1)
     net.forward()
     expected = net.blobs['score'].data[0].argmax(axis=0)
     assert len(np.unique(expected)) > 1  # random weights: several classes, so the comparison means something

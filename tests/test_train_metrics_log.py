@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from caffe_fcn import plot, runlog
+from caffe_fcn.evaluate import plot
+from caffe_fcn.train import metrics_log
 
 
 def round_record(iteration, mean_iu, outputs=('semantic',)):
@@ -16,28 +17,28 @@ def round_record(iteration, mean_iu, outputs=('semantic',)):
 
 def test_records_are_appended_as_strict_json_lines_and_read_back(tmp_path):
     path = str(tmp_path / 'metrics.jsonl')
-    runlog.append(path, {'event': 'start', 'variant': 'v'})
-    runlog.append(path, round_record(10, 0.5))
-    runlog.append(path, {'event': 'diverged', 'iteration': 12, 'loss': float('nan')})
+    metrics_log.append(path, {'event': 'start', 'variant': 'v'})
+    metrics_log.append(path, round_record(10, 0.5))
+    metrics_log.append(path, {'event': 'diverged', 'iteration': 12, 'loss': float('nan')})
     lines = open(path).read().splitlines()
     assert len(lines) == 3
     for line in lines:  # strict JSON: parse_constant fails on NaN/Infinity
         json.loads(line, parse_constant=lambda c: pytest.fail('non-standard JSON constant %s' % c))
-    records = runlog.read(path)
+    records = metrics_log.read(path)
     assert [r['event'] for r in records] == ['start', 'round', 'diverged']
     assert records[1]['scores'] == {'semantic': {'loss': 0.5, 'mean_iu': 0.5}}
     assert records[2]['loss'] == 'nan'
     assert all('time' in r for r in records)
-    assert runlog.log_path(str(tmp_path)) == path
+    assert metrics_log.log_path(str(tmp_path)) == path
 
 
 def test_rounds_after_resume_from_earlier_iteration_supersede_the_repeated_ones(tmp_path):
     path = str(tmp_path / 'metrics.jsonl')
     for record in [round_record(10, 0.1), round_record(20, 0.2), round_record(30, 0.3),
                    {'event': 'resume', 'iteration': 20}, round_record(30, 0.35), round_record(40, 0.4)]:
-        runlog.append(path, record)
-    assert len(runlog.read(path)) == 6  # nothing dropped from the file
-    history = runlog.rounds(runlog.read(path))
+        metrics_log.append(path, record)
+    assert len(metrics_log.read(path)) == 6  # nothing dropped from the file
+    history = metrics_log.rounds(metrics_log.read(path))
     assert [(r['iteration'], r['scores']['semantic']['mean_iu']) for r in history] == [
         (10, 0.1), (20, 0.2), (30, 0.35), (40, 0.4)]
 
@@ -46,16 +47,16 @@ def test_malformed_line_is_reported_with_file_and_line_number(tmp_path):
     path = tmp_path / 'metrics.jsonl'
     path.write_text('{"event": "start"}\n{"event": \n')
     with pytest.raises(ValueError, match=r'metrics.jsonl:2 is not a JSON line'):
-        runlog.read(str(path))
+        metrics_log.read(str(path))
     path.write_text('[1, 2]\n')
     with pytest.raises(ValueError, match=r'metrics.jsonl:1 is not a metrics record'):
-        runlog.read(str(path))
+        metrics_log.read(str(path))
 
 
 def test_plot_draws_loss_and_mean_iu_for_each_output_head(tmp_path, capsys):
     path = str(tmp_path / 'metrics.jsonl')
     for i, iu in [(100, 0.2), (200, 0.4), (300, 0.5)]:
-        runlog.append(path, round_record(i, iu, outputs=('semantic', 'geometric')))
+        metrics_log.append(path, round_record(i, iu, outputs=('semantic', 'geometric')))
     plot.main([str(tmp_path)])
     assert capsys.readouterr().out.strip() == 'wrote %s' % (tmp_path / 'metrics.png')
     image = np.asarray(Image.open(tmp_path / 'metrics.png').convert('RGB'))
@@ -71,6 +72,6 @@ def test_plot_draws_loss_and_mean_iu_for_each_output_head(tmp_path, capsys):
 
 def test_plot_without_rounds_is_a_clear_error(tmp_path):
     path = str(tmp_path / 'metrics.jsonl')
-    runlog.append(path, {'event': 'start'})
+    metrics_log.append(path, {'event': 'start'})
     with pytest.raises(SystemExit, match='no training round to plot yet'):
         plot.main([path])

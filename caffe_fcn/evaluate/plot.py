@@ -1,6 +1,6 @@
 """Loss and mean IU per round of a run, as a PNG drawn from its metrics log.
 
-    python -m caffe_fcn.plot runs/voc-fcn8s            # writes runs/voc-fcn8s/metrics.png
+    python -m caffe_fcn.evaluate.plot runs/voc-fcn8s            # writes runs/voc-fcn8s/metrics.png
 """
 import argparse
 import os
@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from caffe_fcn import runlog  # noqa: E402
+from caffe_fcn.train import metrics_log  # noqa: E402
 
 
 def plot_rounds(history, out_path, title):
@@ -38,15 +38,15 @@ def plot_rounds(history, out_path, title):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.plot', description=__doc__,
+    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.plot', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('log', help='a run directory or its metrics log (metrics.jsonl)')
     parser.add_argument('--out', help='PNG to write (default: metrics.png beside the log)')
     args = parser.parse_args(argv)
-    path = runlog.log_path(args.log)
+    path = metrics_log.log_path(args.log)
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(path)), 'metrics.png')
     try:
-        history = runlog.rounds(runlog.read(path))
+        history = metrics_log.rounds(metrics_log.read(path))
         replaced = os.path.exists(out)
         title = '%s on %s' % (history[-1].get('variant'), history[-1].get('split')) if history else ''
         plot_rounds(history, out, title)

@@ -6,7 +6,7 @@ Each line is one record with an 'event':
              wall_time (seconds the round took), snapshot
   'resume'   training continued from a solverstate at 'iteration'
   'diverged' the loss became NaN/inf at 'iteration'; the run stopped
-  'score'    a standalone scoring of some weights (python -m caffe_fcn.score --log)
+  'score'    a standalone scoring of some weights (python -m caffe_fcn.evaluate.score --log)
 Rounds logged after a resume from an earlier iteration supersede the rounds they repeat; the file
 keeps both, `rounds()` gives the history that led to the latest model.
 """

@@ -1,6 +1,6 @@
-"""The score hook against an independent numpy scoring of Caffe's own forward passes, on narrow twins
-and fixture data: metrics from boolean masks, loss from a numpy softmax, SIFT Flow's two heads, saved
-predictions, and the score CLI."""
+"""Scoring a test net over its whole split, against an independent numpy scoring of Caffe's own
+forward passes, on narrow twins and fixture data: metrics from boolean masks, loss from a numpy
+softmax, SIFT Flow's two heads, saved predictions, and the score CLI."""
 import dataclasses
 import os
 
@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import solve_fixtures
-from caffe_fcn import compare, runlog, score as score_cli
+import train_fixtures
+from caffe_fcn.evaluate import compare, score as score_cli
+from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
 from caffe_fcn.data.fixtures import write_siftflow
-from caffe_fcn.netfiles import NetFiles
-from caffe_fcn.score import ScoreError, score
-from caffe_fcn.surgery.netio import save_caffemodel
+from caffe_fcn.nets.files import NetFiles
+from caffe_fcn.evaluate.score import ScoreError, score
+from caffe_fcn.backend.weights import save_weights
 from caffe_fcn.surgery.stages import init_variant
 
 caffe = select_device()
@@ -24,7 +25,7 @@ def random_test_net(tmp_path, variant, seed=0):
     """The twin's test net: random trunk, random score layers (so predictions vary), bilinear deconvolutions."""
     nets = NetFiles.written(variant, str(tmp_path / 'nets'))
     net = caffe.Net(nets.proto(variant.test_split), caffe.TEST)
-    init_variant(variant, net, [solve_fixtures.random_fcn_trunk(tmp_path / 'trunk.caffemodel', seed=seed)])
+    init_variant(variant, net, [train_fixtures.random_fcn_trunk(tmp_path / 'trunk.caffemodel', seed=seed)])
     rng = np.random.RandomState(seed)
     for name in net.params:
         if name.startswith('score'):
@@ -44,7 +45,7 @@ def numpy_softmax_loss(scores, label, normalize):
 
 
 def independent_pass(net, output, n_images, normalize):
-    """Forward each image once and score it without caffe_fcn.metrics: masks, unions, numpy loss."""
+    """Forward each image once and score it without caffe_fcn.evaluate.metrics: masks, unions, numpy loss."""
     labels, predictions, losses = [], [], []
     for _ in range(n_images):
         net.forward()
@@ -64,8 +65,8 @@ def independent_pass(net, output, n_images, normalize):
 
 
 def test_voc_scores_equal_independent_numpy_scoring_of_the_same_forwards(tmp_path):
-    fixture = solve_fixtures.voc_fixture(tmp_path / 'VOC')
-    variant = solve_fixtures.voc_twin('voc-fcn32s', fixture)
+    fixture = train_fixtures.voc_fixture(tmp_path / 'VOC')
+    variant = train_fixtures.voc_twin('voc-fcn32s', fixture)
     nets, net = random_test_net(tmp_path, variant)
     (output,) = variant.outputs
     ours = score(net, variant.outputs)['semantic']
@@ -81,7 +82,7 @@ def test_voc_scores_equal_independent_numpy_scoring_of_the_same_forwards(tmp_pat
 
 def test_siftflow_scores_each_head_with_its_own_loss_blob(tmp_path):
     fixture = write_siftflow(str(tmp_path / 'siftflow'), {'trainval': 2, 'test': 3})
-    variant = solve_fixtures.siftflow_twin('siftflow-fcn32s', fixture)
+    variant = train_fixtures.siftflow_twin('siftflow-fcn32s', fixture)
     nets, net = random_test_net(tmp_path, variant)
     ours = score(net, variant.outputs)
     assert list(ours) == ['semantic', 'geometric']
@@ -97,8 +98,8 @@ def test_siftflow_scores_each_head_with_its_own_loss_blob(tmp_path):
 
 
 def test_predictions_are_palette_pngs_of_the_argmax_in_an_existing_folder_never_overwritten(tmp_path):
-    fixture = solve_fixtures.voc_fixture(tmp_path / 'VOC')
-    variant = solve_fixtures.voc_twin('voc-fcn32s', fixture)
+    fixture = train_fixtures.voc_fixture(tmp_path / 'VOC')
+    variant = train_fixtures.voc_twin('voc-fcn32s', fixture)
     nets, net = random_test_net(tmp_path, variant, seed=1)
     folder = tmp_path / 'predictions'
     folder.mkdir()
@@ -116,8 +117,8 @@ def test_predictions_are_palette_pngs_of_the_argmax_in_an_existing_folder_never_
 
 
 def test_random_split_missing_blob_and_wrong_class_count_are_clear_errors(tmp_path):
-    fixture = solve_fixtures.voc_fixture(tmp_path / 'VOC')
-    variant = solve_fixtures.voc_twin('voc-fcn32s', fixture)
+    fixture = train_fixtures.voc_fixture(tmp_path / 'VOC')
+    variant = train_fixtures.voc_twin('voc-fcn32s', fixture)
     nets, net = random_test_net(tmp_path, variant)
     (output,) = variant.outputs
     with pytest.raises(ScoreError, match="no loss blob 'loss_geo' for output 'semantic'"):
@@ -130,17 +131,17 @@ def test_random_split_missing_blob_and_wrong_class_count_are_clear_errors(tmp_pa
 
 
 def test_score_cli_scores_a_caffemodel_on_a_chosen_split_and_logs_it_for_compare(tmp_path, capsys):
-    fixture = solve_fixtures.voc_fixture(tmp_path / 'VOC')
-    variant = solve_fixtures.voc_twin('voc-fcn32s', fixture)
+    fixture = train_fixtures.voc_fixture(tmp_path / 'VOC')
+    variant = train_fixtures.voc_twin('voc-fcn32s', fixture)
     nets, net = random_test_net(tmp_path, variant)
-    weights = save_caffemodel(net, str(tmp_path / 'model.caffemodel'))
+    weights = save_weights(net, str(tmp_path / 'model.caffemodel'))
     net_dir = tmp_path / 'voc-fcn32s'  # a net folder named like the variant, holding the twin's nets
     NetFiles.written(variant, str(net_dir))
     log = str(tmp_path / 'scores.jsonl')
     score_cli.main(['--net', str(net_dir), '--weights', weights, '--split', 'test', '--log', log])
     out = capsys.readouterr().out
     assert out.startswith('voc-fcn32s on test, weights %s\nsemantic: pixel accuracy ' % weights)
-    (record,) = runlog.read(log)
+    (record,) = metrics_log.read(log)
     assert (record['event'], record['split'], record['scores']['semantic']['images']) == ('score', 'test', 3)
     compare.main([log])
     assert 'no published number for voc-fcn32s (semantic) on test' in capsys.readouterr().out
