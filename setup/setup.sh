@@ -128,34 +128,38 @@ prepare_source() {
 }
 
 # A cache entry holds caffe/ (the package installed into the venv) and src/ (the patched source with
-# its CMake build folder, which `make caffe-test` reuses to build Caffe's own C++ tests).
+# its CMake build folder, which `make caffe-test` reuses to build Caffe's own C++ tests: CMake's build
+# folder records its absolute path, so it is built in place). The entry counts as built only once
+# COMPLETE is written, after the package imports; an entry without it is an interrupted build.
 build_caffe() {
-    local out=$1 staged="$1.partial" flags=()
-    rm -rf "$CACHE_DIR"/*.partial  # left by an interrupted earlier run
-    mkdir -p "$staged"
-    prepare_source "$staged/src"
+    local out=$1 flags=()
+    rm -rf "$out"
+    mkdir -p "$out"
+    prepare_source "$out/src"
     mapfile -t flags < <(cmake_flags)
     printf 'cmake flags:\n'; printf '  %s\n' "${flags[@]}"
-    cmake -S "$staged/src" -B "$staged/src/build" "${flags[@]}"
-    cmake --build "$staged/src/build" --target pycaffe -j "$JOBS"
+    cmake -S "$out/src" -B "$out/src/build" "${flags[@]}"
+    cmake --build "$out/src/build" --target pycaffe -j "$JOBS"
     # The build copies caffe_pb2.py into python/caffe/proto and links _caffe.so there.
-    mkdir -p "$staged/caffe"
-    cp -r "$staged/src/python/caffe/." "$staged/caffe/"
-    rm -rf "$staged/caffe/test" "$staged/caffe/_caffe.cpp" "$staged/caffe/_caffe.so"
-    find "$staged/caffe" -name __pycache__ -prune -exec rm -rf {} +
-    cp "$staged/src/build/lib/_caffe.so" "$staged/caffe/_caffe.so"
+    local staged="$out/caffe.partial"
+    mkdir -p "$staged"
+    cp -r "$out/src/python/caffe/." "$staged/"
+    rm -rf "$staged/test" "$staged/_caffe.cpp" "$staged/_caffe.so"
+    find "$staged" -name __pycache__ -prune -exec rm -rf {} +
+    cp "$out/src/build/lib/_caffe.so" "$staged/_caffe.so"
     { "$VENV/bin/python" "$SETUP_DIR/caffe_source.py" --describe
       echo "patches: $(cd "$SETUP_DIR/caffe-patches" && echo *.patch)"
-      cmake_flags | sed "s#$VENV#<venv>#g"; } >"$staged/caffe/BUILD_FLAGS"
-    PYTHONPATH="$staged" "$VENV/bin/python" -c 'import caffe; print("built caffe", caffe.__version__)'
-    mv "$staged" "$out"
+      cmake_flags | sed "s#$VENV#<venv>#g"; } >"$staged/BUILD_FLAGS"
+    mv "$staged" "$out/caffe"
+    PYTHONPATH="$out" "$VENV/bin/python" -c 'import caffe; print("built caffe", caffe.__version__)'
+    touch "$out/COMPLETE"
 }
 
 install_caffe() {
     local key out site
     key=$(cache_key)
     out="$CACHE_DIR/caffe-$CAFFE_VERSION-$key"
-    if [ -f "$out/caffe/_caffe.so" ]; then
+    if [ -f "$out/COMPLETE" ]; then
         echo "cache hit: $out"
     else
         echo "cache miss: building into $out"
