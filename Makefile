@@ -11,6 +11,7 @@ help:
 	@echo "make nets    regenerate nets/<variant>/*.prototxt and solvers/ from caffe_fcn/nets (python -m caffe_fcn.nets --list)"
 	@echo "make data-voc|data-voc2012|data-sbd|data-nyud|data-siftflow|data-context   download, verify, unpack a dataset into data/"
 	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
+	@echo "make export VARIANT=voc-fcn8s [WEIGHTS=runs/voc-fcn8s/voc-fcn8s.caffemodel] [OUT=runs/voc-fcn8s]   the trained net as OUT/VARIANT.onnx (python -m caffe_fcn.export)"
 	@echo "make bench   run the benchmarks twice each (medians): bench/results/*.json and the README table; make bench-quick: smoke pass"
 	@echo "make vgg16-fcn|alexnet-fcn   convolutionalise the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
 	@echo "make <variant>   train a variant and every stage before it into runs/ (e.g. make voc-fcn8s; list: python -m caffe_fcn.nets --list)"
@@ -66,6 +67,16 @@ SOLVE_ARGS ?=
 $(VARIANTS):
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.train.chain $@ $(SOLVE_ARGS)
+
+# ---- ONNX export (caffe_fcn.export; README, "ONNX export and ONNX Runtime"): a trained variant out of Caffe ----
+# Writes $(OUT)/$(VARIANT).onnx, by default beside the trained weights of `make <variant>`.
+WEIGHTS ?= runs/$(VARIANT)/$(VARIANT).caffemodel
+OUT ?= runs/$(VARIANT)
+.PHONY: export
+export:
+	$(REQUIRE_VENV)
+	@test -n "$(VARIANT)" || { echo "make export needs VARIANT=<variant> (python -m caffe_fcn.nets --list)" >&2; exit 1; }
+	$(PYTHON) -m caffe_fcn.export $(VARIANT) --weights $(WEIGHTS) --out $(OUT)
 
 # ---- Benchmarks (bench/: each prints its figures and writes bench/results/<name>.json; see README, Benchmarks) ----
 .PHONY: bench bench-quick

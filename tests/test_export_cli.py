@@ -1,0 +1,74 @@
+"""python -m caffe_fcn.export: the file it writes (through a temporary name, never over an existing one
+unless --force), what the model says about its inputs, and one-line errors for bad weights."""
+import json
+import os
+
+import numpy as np
+import onnx
+import pytest
+
+from caffe_fcn.export.__main__ import main
+from caffe_fcn.export.describe import preprocessing, read_metadata
+from caffe_fcn.export.runtime import forward, session
+from caffe_fcn.nets.registry import get_variant
+from test_export_parity import caffe_forward, random_twin
+
+
+def test_cli_writes_a_model_that_runs_as_caffe_and_refuses_to_overwrite_it(tmp_path, capsys):
+    nets, weights = random_twin(tmp_path, 'siftflow-fcn16s')
+    out = tmp_path / 'exported'
+    argv = ['siftflow-fcn16s', '--weights', weights, '--out', str(out), '--net', nets.net_dir]
+    assert main(argv) == 0
+    path = out / 'siftflow-fcn16s.onnx'
+    assert capsys.readouterr().out.strip() == 'wrote %s' % path
+    assert sorted(os.listdir(out)) == ['siftflow-fcn16s.onnx']  # no temporary file left behind
+
+    model = onnx.load(str(path))
+    assert [i.name for i in model.graph.input] == ['data']
+    net = nets.deploy_net(weights)
+    assert [o.name for o in model.graph.output] == list(net.outputs) == ['score_geo', 'score_sem']  # Caffe's order
+    meta = read_metadata(model)
+    assert meta['variant'] == 'siftflow-fcn16s' and meta['caffe_weights'] == 'twin.caffemodel'
+    assert json.loads(meta['outputs']) == [{'head': 'semantic', 'score': 'score_sem', 'classes': 33},
+                                           {'head': 'geometric', 'score': 'score_geo', 'classes': 3}]
+    image = np.random.default_rng(0).standard_normal((1, 3, 45, 61), dtype=np.float32) * 50
+    expected = caffe_forward(net, {'data': image})
+    got = forward(session(str(path)), {'data': image})
+    for blob in expected:
+        assert np.abs(got[blob] - expected[blob]).max() < 1e-5 * np.ptp(expected[blob])
+
+    before = path.stat().st_mtime_ns
+    assert main(argv) == 1
+    assert capsys.readouterr().err.strip() == (
+        'export: %s already exists; delete it or pass --force to replace it' % path)
+    assert path.stat().st_mtime_ns == before
+    assert main(argv + ['--force']) == 0
+
+
+def test_weights_of_another_net_are_one_line_naming_the_layer(tmp_path, capsys):
+    nets, _ = random_twin(tmp_path / 'voc', 'voc-fcn32s')
+    _, alexnet_weights = random_twin(tmp_path / 'alexnet', 'voc-fcn-alexnet')
+    assert main(['voc-fcn32s', '--weights', alexnet_weights, '--out', str(tmp_path / 'out'),
+                 '--net', nets.net_dir]) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and "has no layer 'conv1_1' that the net needs" in err
+    assert not (tmp_path / 'out').exists()
+
+
+def test_unknown_variant_is_one_line(capsys):
+    assert main(['voc-fcn4s', '--weights', 'w.caffemodel', '--out', 'x']) == 1
+    assert "unknown variant 'voc-fcn4s'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('name, expected', [
+    # The reference release's means (BGR for colour), which the data layers subtract.
+    ('voc-fcn8s', {'data': ('color', [104.00699, 116.66877, 122.67892])}),
+    ('siftflow-fcn32s', {'data': ('color', [114.578, 115.294, 108.353])}),
+    ('nyud-fcn32s-hha', {'data': ('hha', [132.431, 94.076, 118.477])}),
+    ('nyud-fcn32s-color-d', {'color': ('color', [116.190, 97.203, 92.318]), 'depth': ('depth', [7.844])}),
+    ('nyud-fcn32s-color-hha', {'color': ('color', [116.190, 97.203, 92.318]),
+                               'hha': ('hha', [132.431, 94.076, 118.477])}),
+])
+def test_metadata_names_what_each_input_holds_and_its_mean(name, expected):
+    described = preprocessing(get_variant(name))
+    assert {k: (v['holds'], v['mean']) for k, v in described.items()} == expected
