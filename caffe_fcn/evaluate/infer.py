@@ -20,6 +20,7 @@ from caffe_fcn.data.readers import load_rgb
 from caffe_fcn.data.siftflow import SIFTFLOW_MEAN_BGR
 from caffe_fcn.data.transform import rgb_to_blob
 from caffe_fcn.data.voc import VOC_MEAN_BGR
+from caffe_fcn.export import engine as engines
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.errors import UserError
 
@@ -67,8 +68,9 @@ def output_paths(out_dir, image_path, outputs):
     return paths
 
 
-def infer(nets, weights, images, out_dir, gpu=None, say=print):
-    """Write label and overlay PNGs for every image; returns the paths written."""
+def infer(nets, weights, images, out_dir, gpu=None, say=print, engine='caffe'):
+    """Write label and overlay PNGs for every image, the net run by `engine` (caffe_fcn.export.engine);
+    returns the paths written."""
     variant = nets.variant
     mean = colour_mean(variant)
     missing = [image for image in images if not os.path.isfile(image)]
@@ -80,7 +82,7 @@ def infer(nets, weights, images, out_dir, gpu=None, say=print):
     if taken or len(set(targets)) != len(targets):
         raise InferError('%s: not overwriting existing files or writing one twice (two images with the '
                          'same name?); choose another --out' % (', '.join(taken) or 'duplicate output names'))
-    net = nets.deploy_net(weights, gpu)
+    net = engines.deploy_net(nets, weights, gpu, engine)
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for image, paths in plans:
@@ -102,9 +104,10 @@ def main(argv=None):
     parser.add_argument('--weights', required=True, help='trained caffemodel')
     parser.add_argument('--out', required=True, help='folder for the PNGs (may exist)')
     parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
+    engines.add_engine(parser)
     args = parser.parse_args(argv)
     try:
-        infer(NetFiles(args.net), args.weights, args.images, args.out, args.gpu)
+        infer(NetFiles(args.net), args.weights, args.images, args.out, args.gpu, engine=args.engine)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('infer: %s' % err)
 

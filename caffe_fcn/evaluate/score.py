@@ -18,6 +18,7 @@ from caffe_fcn.train import metrics_log
 from caffe_fcn.data.base import SegDataLayer
 from caffe_fcn.data.labels import save_label_png
 from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
+from caffe_fcn.export import engine as engines
 from caffe_fcn.errors import UserError
 
 
@@ -120,10 +121,11 @@ def main(argv=None):
     parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
     parser.add_argument('--save-predictions', metavar='DIR', help='write each prediction as a palette PNG')
     parser.add_argument('--log', metavar='FILE', help="append the scores to this metrics log ('score' record)")
+    engines.add_engine(parser)
     args = parser.parse_args(argv)
     try:
         nets = netfiles.NetFiles(args.net)
-        net, split = nets.test_net(args.weights, args.split, gpu=args.gpu)
+        net, split = engines.test_net(nets, args.weights, args.split, args.gpu, args.engine)
         scores = score(net, nets.variant.outputs, args.save_predictions,
                        progress=lambda i, n: print('\rscored %d/%d' % (i, n), end='', file=sys.stderr))
         print(file=sys.stderr)

@@ -25,7 +25,7 @@ def main(argv=None):
         from caffe_fcn.export.variant_model import export_variant
         from caffe_fcn.nets.files import NetFiles
         from caffe_fcn.nets.registry import get_variant
-        nets = NetFiles(args.net or os.path.join('nets', args.variant), get_variant(args.variant))
+        nets = NetFiles(net_dir=args.net or os.path.join('nets', args.variant), variant=get_variant(args.variant))
         path = export_variant(nets, os.path.abspath(args.weights), args.out, args.force)
     except (UserError, ValueError, OSError) as err:
         print('export: %s' % err, file=sys.stderr)

@@ -69,6 +69,12 @@ class NetFiles:
         """(caffe.Net of the variant's test net with `weights`, the split it reads); `split`
         replaces the split of its data layer."""
         select_device(gpu)
+        proto, split = self.test_net_param(split)
+        return _loaded_net(proto, weights, self), split
+
+    def test_net_param(self, split=None):
+        """(NetParameter of the variant's test net, the split it reads); `split` replaces the split
+        of its data layer."""
         spec = self.variant.data[self.variant.test_split]
         proto = self.net_param(self.variant.test_split)
         data = [layer for layer in proto.layer if layer.type == 'Python'
@@ -80,7 +86,7 @@ class NetFiles:
         if split:
             params['split'] = split
             data[0].python_param.param_str = repr(params)
-        return _loaded_net(proto, weights, self), params['split']
+        return proto, params['split']
 
     def deploy_net(self, weights, gpu=None):
         """caffe.Net of the variant's deploy net (Input layers, no loss) with `weights`."""
