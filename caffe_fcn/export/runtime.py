@@ -47,24 +47,28 @@ def providers(gpu=None):
     return [(CUDA, {'device_id': gpu}), CPU]
 
 
-def session_options(threads=None, arena=True):
+def session_options(threads=None, arena=True, level='ORT_ENABLE_ALL', spinning=True):
+    """The project's settings (see the module docstring); the arguments exist for bench/engines.py's sweep."""
     ort = import_onnxruntime()
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
     options.enable_cpu_mem_arena = arena
     options.log_severity_level = 3  # errors only
+    if not spinning:  # idle intra-op threads sleep instead of spin-waiting for work
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
     return options
 
 
-def session(model, gpu=None, threads=None, arena=True):
-    """An onnxruntime.InferenceSession of `model`: a .onnx path, its bytes, or an onnx.ModelProto."""
+def session(model, gpu=None, **settings):
+    """An onnxruntime.InferenceSession of `model` (a .onnx path, its bytes, or an onnx.ModelProto) with
+    the session_options `settings`."""
     ort = import_onnxruntime()
     if hasattr(model, 'SerializeToString'):
         model = model.SerializeToString()
-    return ort.InferenceSession(model, session_options(threads, arena), providers=providers(gpu))
+    return ort.InferenceSession(model, session_options(**settings), providers=providers(gpu))
 
 
 def forward(sess, inputs):
