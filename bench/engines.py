@@ -14,7 +14,7 @@
             from process start to the PNGs of one 500x500 image; warm, per image over --images (the
             first excluded); peak RSS of each process
   score     caffe_fcn.evaluate.score.score of the FCN-8s val net over --score-images VOC-size (500x375)
-            fixture images per engine: seconds per image, and whether the metrics are identical
+            fixture images per engine: seconds per image, pixels predicted differently, mean IU difference
 
 ONNX Runtime runs with caffe_fcn.export.runtime's settings (the sweep is what chose them).
 """
@@ -25,6 +25,7 @@ import tempfile
 import time
 
 import numpy as np
+from PIL import Image
 
 from bench import common
 from bench.fixtures import VOC_IMAGE, fixture_variant
@@ -146,22 +147,29 @@ def child_infer(side, files, folder, images, tag):
 
 
 def score_engines(folder, files, sizes, quick, run):
-    """{engine: seconds per image} of score() over the fixture images, and whether the metrics agree."""
+    """Seconds per image of score() over the fixture images per engine, and how far the two engines'
+    predictions and metrics differ (a pixel whose two best classes score within float rounding of each
+    other may take either class)."""
     _, weights, model = files
-    variant = fixture_variant(VARIANT, os.path.join(folder, 'score-%d' % run), train_images=1,
-                              val_images=sizes['score_images'], size=sizes['score_size'], quick=quick)
-    nets = NetFiles.written(variant, os.path.join(folder, 'score-%d' % run, VARIANT))
-    figures, metrics = {}, {}
+    where = os.path.join(folder, 'score-%d' % run)
+    variant = fixture_variant(VARIANT, where, train_images=1, val_images=sizes['score_images'],
+                              size=sizes['score_size'], quick=quick)
+    nets = NetFiles.written(variant, os.path.join(where, VARIANT))
+    figures, mean_iu, predictions = {}, {}, {}
     for side in ordered(run):
         net, _ = engine.test_net(nets, weights if side == 'caffe' else model, engine=side)
         net.forward()  # warm-up: the first forward allocates every blob
         start = time.perf_counter()
-        scores = score(net, variant.outputs)
+        scores = score(net, variant.outputs, save_dir=os.path.join(where, side))
         figures[side + '_per_image_s'] = (time.perf_counter() - start) / sizes['score_images']
-        metrics[side] = {head: {k: v for k, v in s.items() if k not in ('seconds', 'loss')} for head, s in scores.items()}
+        mean_iu[side] = scores['semantic']['mean_iu']
+        predictions[side] = [np.array(Image.open(os.path.join(where, side, name)))
+                             for name in sorted(os.listdir(os.path.join(where, side)))]
         del net
         gc.collect()
-    figures['metrics_identical'] = metrics['caffe'] == metrics['onnxruntime']
+    figures['pixels'] = sum(p.size for p in predictions['caffe'])
+    figures['pixels_predicted_differently'] = int(sum((a != b).sum() for a, b in zip(*predictions.values())))
+    figures['mean_iu_difference'] = abs(mean_iu['caffe'] - mean_iu['onnxruntime'])
     return figures
 
 
@@ -226,9 +234,11 @@ def rows(median):
     out.append(('%s infer cold / warm per image' % VARIANT, 'Caffe %.3g / %.3g s, ONNX Runtime %.3g / %.3g s' % (
         infer['caffe']['cold_s'], infer['caffe']['warm_per_image_s'], infer['onnxruntime']['cold_s'],
         infer['onnxruntime']['warm_per_image_s']), ''))
-    out.append(('%s score per image' % VARIANT, 'Caffe %.3g s, ONNX Runtime %.3g s; metrics identical: %s' % (
-        median['score']['caffe_per_image_s'], median['score']['onnxruntime_per_image_s'],
-        median['score']['metrics_identical']), ''))
+    scored = median['score']
+    out.append(('%s score per image' % VARIANT, 'Caffe %.3g s, ONNX Runtime %.3g s; %d of %d pixels predicted '
+                'differently, mean IU differs by %.2g' % (
+                    scored['caffe_per_image_s'], scored['onnxruntime_per_image_s'],
+                    scored['pixels_predicted_differently'], scored['pixels'], scored['mean_iu_difference']), ''))
     return out
 
 

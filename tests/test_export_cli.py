@@ -9,9 +9,15 @@ import pytest
 
 from caffe_fcn.export.__main__ import main
 from caffe_fcn.export.describe import preprocessing, read_metadata
-from caffe_fcn.export.runtime import forward, session
+from caffe_fcn.export.runtime import forward, optimised_copy, session
 from caffe_fcn.nets.registry import get_variant
 from test_export_parity import caffe_forward, random_twin
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Optimised copies of exported models go to this test's folder, not the user's cache."""
+    monkeypatch.setenv('CAFFE_FCN_CACHE', str(tmp_path / 'cache'))
 
 
 def test_cli_writes_a_model_that_runs_as_caffe_and_refuses_to_overwrite_it(tmp_path, capsys):
@@ -21,7 +27,8 @@ def test_cli_writes_a_model_that_runs_as_caffe_and_refuses_to_overwrite_it(tmp_p
     assert main(argv) == 0
     path = out / 'siftflow-fcn16s.onnx'
     assert capsys.readouterr().out.strip() == 'wrote %s' % path
-    assert sorted(os.listdir(out)) == ['siftflow-fcn16s.onnx']  # no temporary file left behind
+    # The graph and its weights beside it (ONNX external data); no temporary file left behind.
+    assert sorted(os.listdir(out)) == ['siftflow-fcn16s.onnx', 'siftflow-fcn16s.onnx.data']
 
     model = onnx.load(str(path))
     assert [i.name for i in model.graph.input] == ['data']
@@ -33,9 +40,14 @@ def test_cli_writes_a_model_that_runs_as_caffe_and_refuses_to_overwrite_it(tmp_p
                                            {'head': 'geometric', 'score': 'score_geo', 'classes': 3}]
     image = np.random.default_rng(0).standard_normal((1, 3, 45, 61), dtype=np.float32) * 50
     expected = caffe_forward(net, {'data': image})
-    got = forward(session(str(path)), {'data': image})
-    for blob in expected:
-        assert np.abs(got[blob] - expected[blob]).max() < 1e-5 * np.ptp(expected[blob])
+    # The first session optimises the file and keeps the result; the second loads that copy.
+    assert not os.path.exists(optimised_copy(str(path)))
+    for _ in range(2):
+        got = forward(session(str(path)), {'data': image})
+        assert os.path.exists(optimised_copy(str(path)))
+        for blob in expected:
+            assert np.abs(got[blob] - expected[blob]).max() < 1e-5 * np.ptp(expected[blob])
+    assert os.listdir(tmp_path / 'cache' / 'onnxruntime') == [os.path.basename(os.path.dirname(optimised_copy(str(path))))]
 
     before = path.stat().st_mtime_ns
     assert main(argv) == 1

@@ -20,6 +20,12 @@ from caffe_fcn.train import metrics_log
 from test_evaluate_score import random_test_net
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Optimised copies of exported models go to this test's folder, not the user's cache."""
+    monkeypatch.setenv('CAFFE_FCN_CACHE', str(tmp_path / 'cache'))
+
+
 def twin_files(tmp_path, variant, net):
     """(net folder named like the variant, as the CLIs want it; the twin's weights)."""
     weights = save_weights(net, str(tmp_path / 'model.caffemodel'))

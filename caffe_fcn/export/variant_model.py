@@ -1,6 +1,8 @@
 """A variant's ONNX model: its deploy net with trained weights, converted and described, and the
-file it is written to (<out>/<variant>.onnx, through a temporary name)."""
+files it is written to (<out>/<variant>.onnx and its weights <out>/<variant>.onnx.data)."""
 import os
+import shutil
+import tempfile
 
 import onnx
 
@@ -28,23 +30,31 @@ def model_path(out_dir, variant):
 
 
 def write_model(model, path, overwrite=False):
-    """Write `model` to `path` through a temporary name, checked by onnx's checker before it is
-    renamed into place. Returns `path`."""
-    check_writable(path, overwrite)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    partial = path + '.partial'
+    """Write `model` as `path` (the graph) and `path`.data (its weights, ONNX external data: ONNX Runtime
+    maps them from the file instead of copying them out of a parsed protobuf, which halves the memory a
+    session takes to load). Both are written under a temporary folder, checked by onnx's checker, and
+    renamed into place, the weights first. `model`'s tensors point to the file afterwards. Returns `path`."""
+    data = path + '.data'
+    for target in (path, data):
+        check_writable(target, overwrite)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    partial = tempfile.mkdtemp(prefix='.partial-', dir=folder)
     try:
-        onnx.save_model(model, partial)
-        onnx.checker.check_model(partial, full_check=True)
-        os.replace(partial, path)
+        written = os.path.join(partial, os.path.basename(path))
+        onnx.save_model(model, written, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(data), size_threshold=1024)
+        onnx.checker.check_model(written, full_check=True)
+        os.replace(written + '.data', data)
+        os.replace(written, path)
     finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+        shutil.rmtree(partial, ignore_errors=True)
     return path
 
 
 def export_variant(nets, weights, out_dir, overwrite=False):
-    """Write <out_dir>/<variant>.onnx for `nets` with `weights`; returns its path."""
+    """Write <out_dir>/<variant>.onnx (and .onnx.data) for `nets` with `weights`; returns its path."""
     path = model_path(out_dir, nets.variant)
-    check_writable(path, overwrite)  # before the conversion, which takes a while for VGG16 nets
+    for target in (path, path + '.data'):  # before the conversion, which takes a while for VGG16 nets
+        check_writable(target, overwrite)
     return write_model(variant_model(nets, resolve(weights)), path, overwrite)
