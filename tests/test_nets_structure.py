@@ -216,18 +216,59 @@ def test_deploy_voc_fcn8s_has_the_reference_47_layers():
     assert len(build.net_proto(get_variant('voc-fcn8s'), 'deploy').layer) == 47
 
 
+# The param specs the reference writes (section 1 of the sheet), as (lr_mult, decay_mult) pairs
+# with None for a field left unset: VGG16's trunk and every score layer carry the 1/1, 2/0 pair;
+# FCN-AlexNet's trunk carries none (Caffe's defaults); deconvolutions and the at-once Scale
+# layers a single lr_mult 0; every other layer none.
+PAIR = [(1, 1), (2, 0)]
+FIXED_SPEC = [(0, None)]
+TRUNK_NAMES = {'vgg16': [line.split(':')[0] for line in VGG16.splitlines()],
+               'alexnet': [line.split(':')[0] for line in ALEXNET.splitlines()]}
+TRUNK_SPECS = {'vgg16': PAIR, 'alexnet': []}
+
+
+def written_specs(layer):
+    return [(p.lr_mult if p.HasField('lr_mult') else None,
+             p.decay_mult if p.HasField('decay_mult') else None) for p in layer.param]
+
+
+def reference_specs(variant, layer):
+    """The reference's param specs of `layer` of `variant`, from its name and type."""
+    trunk_layers = set(TRUNK_NAMES[variant.trunk]) | {'conv1_1_bgrd'}
+    trunk_layers |= {name + i.name for name in trunk_layers for i in variant.inputs}
+    if layer.name in trunk_layers and layer.type == 'Convolution':
+        return TRUNK_SPECS[variant.trunk]
+    if layer.name.startswith('score_') and layer.type == 'Convolution':
+        return PAIR
+    if layer.type in ('Deconvolution', 'Scale'):
+        return FIXED_SPEC
+    return []
+
+
 @pytest.mark.parametrize('name', sorted(VARIANTS))
-def test_learned_layers_have_the_reference_param_specs_and_no_filler(name):
+def test_every_layer_has_the_reference_param_specs(name):
+    v = get_variant(name)
+    for net in v.nets:
+        for layer in build.net_proto(v, net).layer:
+            assert written_specs(layer) == reference_specs(v, layer), (net, layer.name)
+
+
+def test_fcn_alexnet_trunk_carries_no_param_specs_as_the_reference_net_py():
+    proto = build.net_proto(get_variant('voc-fcn-alexnet'), 'train')
+    specs = {layer.name: written_specs(layer) for layer in proto.layer}
+    assert all(specs[name] == [] for name in TRUNK_NAMES['alexnet'])
+    assert specs['score_fr'] == PAIR and specs['upscore'] == FIXED_SPEC
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+def test_learned_layers_have_no_filler_and_the_reference_loss(name):
     v = get_variant(name)
     for layer in build.net_proto(v, v.train_split).layer:
         if layer.type == 'Convolution':
-            assert [(p.lr_mult, p.decay_mult) for p in layer.param] == [(1, 1), (2, 0)]
             assert not layer.convolution_param.HasField('weight_filler')
         if layer.type == 'Deconvolution':
-            assert [p.lr_mult for p in layer.param] == [0]
             assert not layer.convolution_param.bias_term
         if layer.type == 'Scale':
-            assert [p.lr_mult for p in layer.param] == [0]
             assert layer.scale_param.filler.value == pytest.approx(
                 {'scale_pool4': 0.01, 'scale_pool3': 1e-4}[layer.name])
         if layer.type == 'SoftmaxWithLoss':
