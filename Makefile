@@ -57,7 +57,7 @@ weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel:
 # `make voc-fcn8s` trains voc-fcn32s, voc-fcn16s, then voc-fcn8s into runs/<variant>/, skipping every
 # stage whose runs/<stage>/<stage>.caffemodel exists; missing data or weights stop it at once with the
 # command to run. Pass solve options through SOLVE_ARGS, e.g. make voc-fcn8s SOLVE_ARGS="--gpu 0".
-VARIANTS := voc-fcn32s voc-fcn16s voc-fcn8s voc-fcn8s-atonce voc-fcn-alexnet \
+VARIANTS := voc-fcn32s voc-fcn16s voc-fcn8s voc-fcn8s-atonce voc-fcn-alexnet voc-fcn32s-fixed \
 	nyud-fcn32s-color nyud-fcn32s-hha nyud-fcn32s-color-d nyud-fcn32s-color-hha \
 	siftflow-fcn32s siftflow-fcn16s siftflow-fcn8s \
 	pascalcontext-fcn32s pascalcontext-fcn16s pascalcontext-fcn8s

@@ -163,14 +163,21 @@ def listing(proto):
     return ''.join(notation(l) + '\n' for l in proto.layer if l.type != 'ReLU')
 
 
-def test_the_registry_holds_the_sheets_fifteen_variants_and_no_unlisted_one():
-    assert sorted(VARIANTS) == sorted(SECTION_7)
+# The paper's nets that the reference release lacks: FCN-32s-fixed is FCN-32s with a frozen trunk.
+PAPER = {
+    'voc-fcn32s-fixed': SECTION_7['voc-fcn32s'],
+}
+LISTINGS = {**SECTION_7, **PAPER}
 
 
-@pytest.mark.parametrize('name', sorted(SECTION_7))
-def test_training_net_layers_match_section_7(name):
+def test_the_registry_holds_the_sheets_fifteen_variants_the_papers_and_no_unlisted_one():
+    assert sorted(VARIANTS) == sorted(LISTINGS)
+
+
+@pytest.mark.parametrize('name', sorted(LISTINGS))
+def test_training_net_layers_match_section_7_or_the_paper(name):
     v = get_variant(name)
-    assert listing(build.net_proto(v, v.train_split)) == SECTION_7[name]
+    assert listing(build.net_proto(v, v.train_split)) == LISTINGS[name]
 
 
 @pytest.mark.parametrize('name', sorted(VARIANTS))
@@ -219,12 +226,14 @@ def test_deploy_voc_fcn8s_has_the_reference_47_layers():
 # The param specs the reference writes (section 1 of the sheet), as (lr_mult, decay_mult) pairs
 # with None for a field left unset: VGG16's trunk and every score layer carry the 1/1, 2/0 pair;
 # FCN-AlexNet's trunk carries none (Caffe's defaults); deconvolutions and the at-once Scale
-# layers a single lr_mult 0; every other layer none.
+# layers a single lr_mult 0; every other layer none. FCN-32s-fixed's trunk learns nothing:
+# lr_mult 0 for weights and bias (a single spec would leave the bias at Caffe's default 1).
 PAIR = [(1, 1), (2, 0)]
 FIXED_SPEC = [(0, None)]
 TRUNK_NAMES = {'vgg16': [line.split(':')[0] for line in VGG16.splitlines()],
                'alexnet': [line.split(':')[0] for line in ALEXNET.splitlines()]}
 TRUNK_SPECS = {'vgg16': PAIR, 'alexnet': []}
+FROZEN_SPECS = [(0, 0), (0, 0)]
 
 
 def written_specs(layer):
@@ -237,7 +246,7 @@ def reference_specs(variant, layer):
     trunk_layers = set(TRUNK_NAMES[variant.trunk]) | {'conv1_1_bgrd'}
     trunk_layers |= {name + i.name for name in trunk_layers for i in variant.inputs}
     if layer.name in trunk_layers and layer.type == 'Convolution':
-        return TRUNK_SPECS[variant.trunk]
+        return FROZEN_SPECS if variant.name.endswith('-fixed') else TRUNK_SPECS[variant.trunk]
     if layer.name.startswith('score_') and layer.type == 'Convolution':
         return PAIR
     if layer.type in ('Deconvolution', 'Scale'):
@@ -281,6 +290,7 @@ def test_learned_layers_have_no_filler_and_the_reference_loss(name):
 # Section 7's solvers: base_lr, momentum, iter_size, max_iter, test_iter, snapshot (None: unset).
 SOLVERS = {
     'voc-fcn32s': (1e-10, 0.99, 1, 100000, 736, 4000),
+    'voc-fcn32s-fixed': (1e-10, 0.99, 1, 100000, 736, 4000),
     'voc-fcn16s': (1e-12, 0.99, 1, 100000, 736, 4000),
     'voc-fcn8s': (1e-14, 0.99, 1, 100000, 736, 4000),
     'voc-fcn8s-atonce': (1e-10, 0.99, 1, 300000, 736, 4000),

@@ -29,7 +29,7 @@ RESULTS = (
     _row('FCN-AlexNet', 'voc-fcn-alexnet', 'VOC2011 val', 'CVPR Table 1', (None, None, 39.8, None)),
     _row('FCN-VGG16', 'voc-fcn32s', 'VOC2011 val', 'CVPR Table 1', (None, None, 56.0, None)),
     _row('FCN-GoogLeNet', None, 'VOC2011 val', 'CVPR Table 1', (None, None, 42.5, None)),
-    _row('FCN-32s-fixed', None, 'seg11valid', 'CVPR Table 2', (83.0, 59.7, 45.4, 72.0)),
+    _row('FCN-32s-fixed', 'voc-fcn32s-fixed', 'seg11valid', 'CVPR Table 2', (83.0, 59.7, 45.4, 72.0)),
     _row('FCN-32s', 'voc-fcn32s', 'seg11valid', 'CVPR Table 2', (89.1, 73.3, 59.4, 81.4)),
     _row('FCN-16s', 'voc-fcn16s', 'seg11valid', 'CVPR Table 2', (90.0, 75.7, 62.4, 83.0)),
     _row('FCN-8s', 'voc-fcn8s', 'seg11valid', 'CVPR Table 2', (90.3, 75.9, 62.7, 83.2)),

@@ -50,7 +50,7 @@ def net_proto(variant, net_name):
     n = caffe.NetSpec()
     images = _inputs(n, variant, net_name)
     build_trunk = TRUNKS[variant.trunk]
-    trunk = dict(widths=variant.widths, dropout=net_name != 'deploy')
+    trunk = dict(widths=variant.widths, dropout=net_name != 'deploy', frozen=variant.frozen_trunk)
     if variant.fusion == 'late':
         classes = variant.outputs[0].classes
         for i, top in zip(variant.inputs, images):

@@ -1,4 +1,5 @@
-"""The FCN variants of the paper's reference release, one registry entry each.
+"""The FCN variants of the paper's reference release, and those only the paper describes
+(FCN-32s-fixed), one registry entry each.
 
 A Variant is data: which dataset and trunk, which head, its outputs, its data layer per net,
 its solver settings, how it is initialised and how long it trains. `build.net_proto` turns it
@@ -79,6 +80,7 @@ class Variant:
     fusion: Optional[str] = None
     normalize_loss: bool = False
     widths: Optional[tuple] = None
+    frozen_trunk: bool = False  # the trunk never learns (lr_mult 0): FCN-32s-fixed
 
     @property
     def nets(self):
@@ -137,7 +139,7 @@ def _semantic(classes):
 
 
 def voc(name, head, init, base_lr, trunk='vgg16', rounds=25, max_iter=100000,
-        momentum=0.99, iter_size=1, normalize_loss=False):
+        momentum=0.99, iter_size=1, normalize_loss=False, frozen_trunk=False):
     """PASCAL VOC: trained on SBD train (8,498 images), scored on VOC2011 seg11valid (736)."""
     common = dict(mean=VOC_MEAN_BGR, seed=SEED)
     return Variant(
@@ -148,7 +150,8 @@ def voc(name, head, init, base_lr, trunk='vgg16', rounds=25, max_iter=100000,
               'val': DataSpec('caffe_fcn.data.voc', 'VOCSegDataLayer',
                               dict(voc_dir='data/pascal/VOC2011', split='seg11valid', **common))},
         solver=_solver(base_lr, 736, 4000, max_iter, momentum, iter_size),
-        init=init, rounds=rounds, steps=4000, normalize_loss=normalize_loss)
+        init=init, rounds=rounds, steps=4000, normalize_loss=normalize_loss,
+        frozen_trunk=frozen_trunk)
 
 
 def nyud(name, modalities, init, base_lr, fusion=None):
@@ -205,6 +208,9 @@ VARIANTS = {v.name: v for v in [
     voc('voc-fcn16s', '16s', Init('stage', 'voc-fcn32s'), 1e-12),
     voc('voc-fcn8s', '8s', Init('stage', 'voc-fcn16s'), 1e-14),
     voc('voc-fcn8s-atonce', '8s-atonce', VGG16_FCN, 1e-10, rounds=75, max_iter=300000),
+    # CVPR Table 2's FCN-32s-fixed: only the score layer learns (the paper's own addition; the
+    # reference release has no such net).
+    voc('voc-fcn32s-fixed', '32s', VGG16_FCN, 1e-10, frozen_trunk=True),
     voc('voc-fcn-alexnet', '32s', Init('ilsvrc', 'alexnet-fcn'), 1e-4, trunk='alexnet',
         momentum=0.9, iter_size=20, normalize_loss=True),
     nyud('nyud-fcn32s-color', ['color'], VGG16_FCN, 1e-10),
