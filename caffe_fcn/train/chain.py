@@ -72,6 +72,8 @@ def main(argv=None):
     parser.add_argument('--rounds', type=int, help='rounds per stage (default: the reference schedule)')
     parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
     parser.add_argument('--save-predictions', action='store_true')
+    parser.add_argument('--loss-sampling', type=float, default=1, metavar='P',
+                        help='keep probability of each final-layer cell in the loss (python solve.py --help)')
     args = parser.parse_args(argv)
     try:
         done, todo = remaining(args.variant)
@@ -84,7 +86,7 @@ def main(argv=None):
             print('%s: training (stage %d of %d)' % (name, todo.index(name) + 1, len(todo)))
             nets = NetFiles(os.path.join('nets', name))
             train(nets.variant, nets, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
-                  save_predictions=args.save_predictions)
+                  save_predictions=args.save_predictions, loss_sampling=args.loss_sampling)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('make %s: %s' % (args.variant, err))
 

@@ -20,6 +20,8 @@ from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, guarded
+from caffe_fcn.train.sampling import check_probability, sampled
+from caffe_fcn.nets.build import coarse_map
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.paths import resolve
@@ -62,19 +64,24 @@ def check_resume_point(run_dir, iteration, total, predictions):
                              % (predictions, ', '.join(sorted(taken))))
 
 
-def solver_for_run(caffe, nets, run_dir, name, outputs):
+def solver_for_run(caffe, nets, run_dir, name, outputs, loss_sampling=1):
     """(Caffe solver, its settings): the variant's solver with HDF5 snapshots into the run directory
-    (the driver takes them itself) and the divergence guard in its training net."""
+    (the driver takes them itself) and the divergence guard in its training net; with
+    `loss_sampling` p < 1, the loss sampled at keep probability p and iter_size raised by 1/p."""
     settings = nets.solver()
     settings.snapshot_prefix = os.path.join(run_dir, 'snapshots', name)
     settings.snapshot = 0
     settings.snapshot_format = settings.HDF5  # why: see caffe_fcn.train.run_folder
+    train_net = nets.net_param(nets.variant.train_split)
+    if loss_sampling != 1:
+        settings.iter_size = check_probability(loss_sampling, settings.iter_size)
+        train_net = sampled(train_net, outputs, loss_sampling, coarse_map(nets.variant))
     with tempfile.TemporaryDirectory() as folder:
         run_settings = type(settings)()
         run_settings.CopyFrom(settings)
         run_settings.train_net = os.path.join(folder, 'train.prototxt')
         with open(run_settings.train_net, 'w') as f:
-            f.write(str(guarded(nets.net_param(nets.variant.train_split), outputs)))
+            f.write(str(guarded(train_net, outputs)))
         with open(os.path.join(folder, 'solver.prototxt'), 'w') as f:
             f.write(str(run_settings))
         return caffe.get_solver(f.name), settings
@@ -106,13 +113,15 @@ def take_snapshot(solver, prefix):
 
 
 def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gpu=None, resume=None,
-          save_predictions=False, say=print):
+          save_predictions=False, say=print, loss_sampling=1):
     """Train `variant` (nets from the NetFiles `nets`) for rounds x steps iterations, scoring after
-    each round. Returns the path of the final model. Raises SolveError with what to do."""
+    each round. Returns the path of the final model. Raises SolveError with what to do.
+    `loss_sampling` is the paper's keep probability p of each final-layer cell (1: no sampling)."""
     rounds = variant.rounds if rounds is None else rounds
     steps = variant.steps if steps is None else steps
     if rounds < 1 or steps < 1:
         raise SolveError('rounds and steps must be positive, got %d and %d' % (rounds, steps))
+    check_probability(loss_sampling, variant.solver.get('iter_size', 1))
     total = rounds * steps
     run_dir = resolve(out_dir or default_run_dir(variant.name))
     log = os.path.join(run_dir, metrics_log.LOG_NAME)
@@ -142,8 +151,9 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
 
     caffe = select_device(gpu)
     os.makedirs(os.path.join(run_dir, 'snapshots'), exist_ok=True)
-    solver, settings = solver_for_run(caffe, nets, run_dir, variant.name, variant.outputs)
-    context = dict(variant=variant.name, split=split, rounds=rounds, steps=steps, solver=str(settings))
+    solver, settings = solver_for_run(caffe, nets, run_dir, variant.name, variant.outputs, loss_sampling)
+    context = dict(variant=variant.name, split=split, rounds=rounds, steps=steps, solver=str(settings),
+                   loss_sampling=loss_sampling)
     if resume:
         solver.restore(resume)
         check_resume_point(run_dir, solver.iter, total, predictions)
@@ -202,11 +212,14 @@ def main(argv=None):
     parser.add_argument('--out', metavar='DIR', help='run directory (default: runs/<variant>)')
     parser.add_argument('--save-predictions', action='store_true',
                         help='write the test predictions of every round as palette PNGs')
+    parser.add_argument('--loss-sampling', type=float, default=1, metavar='P',
+                        help='keep each final-layer cell in the loss with probability P and raise '
+                             'iter_size by 1/P (the paper compares 1, 0.5, 0.25; default 1: none)')
     args = parser.parse_args(argv)
     try:
         nets = NetFiles(args.net_dir)
         final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
-                      args.resume, args.save_predictions)
+                      args.resume, args.save_predictions, loss_sampling=args.loss_sampling)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('solve: %s' % err)
     print('done: %s' % final)
