@@ -30,14 +30,13 @@ import numpy as np
 from caffe_fcn.backend import import_caffe, net_from_proto
 from caffe_fcn.errors import UserError
 from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
+from caffe_fcn.evaluate.published import APPENDIX_A
 from caffe_fcn.evaluate.score import split_layer
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import resolve
 
 VOID = 255
-PAPER_FACTORS = (128, 64, 32, 16, 8, 4)
-# CVPR Appendix A, mean IU (percent) on a subset of VOC2011 val, by factor.
-PUBLISHED_MEAN_IU = {128: 50.9, 64: 73.3, 32: 86.1, 16: 92.8, 8: 96.4, 4: 98.5}
+PAPER_FACTORS = tuple(APPENDIX_A)
 
 
 class UpperBoundError(UserError, ValueError):
@@ -117,7 +116,7 @@ def table(results, factors, variant, output, split):
                                                 'f.w. IU', 'CVPR App. A mean IU')]
     for f in factors:
         m = results[f]
-        paper = '%.1f' % PUBLISHED_MEAN_IU[f] if f in PUBLISHED_MEAN_IU else '-'
+        paper = '%.1f' % APPENDIX_A[f] if f in APPENDIX_A else '-'
         lines.append('%6d  %14.1f  %13.1f  %7.1f  %7.1f  %s' % (
             f, 100 * m['pixel_accuracy'], 100 * m['mean_accuracy'], 100 * m['mean_iu'],
             100 * m['frequency_weighted_iu'], paper))

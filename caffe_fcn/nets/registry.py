@@ -81,6 +81,7 @@ class Variant:
     normalize_loss: bool = False
     widths: Optional[tuple] = None
     frozen_trunk: bool = False  # the trunk never learns (lr_mult 0): FCN-32s-fixed
+    profile: str = 'heavy'  # the training profile its solver and data follow (caffe_fcn.train.recipes)
 
     @property
     def nets(self):

@@ -1,6 +1,7 @@
 """`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained.
 
     python -m caffe_fcn.train.chain voc-fcn8s [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
+                                              [--loss-sampling P] [--recipe paper [--table 1|2]]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
 convolutionalised VGG16 (weights/vgg16-fcn.caffemodel). A stage is done when its run left
@@ -15,6 +16,7 @@ from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
+from caffe_fcn.train.recipes import RECIPES, TABLES, table_of, with_profile
 from caffe_fcn.train.run_folder import default_run_dir, final_model
 from caffe_fcn.train.solve import train
 
@@ -33,29 +35,39 @@ def stages(name):
     return order + [name]
 
 
-def remaining(name):
+def profiled(name, recipe='heavy', table=None):
+    """Variant `name` under the training profile of `recipe` and `table` (caffe_fcn.train.recipes)."""
+    return with_profile(get_variant(name), recipe, table)
+
+
+def stage_model(name, recipe='heavy', table=None):
+    """Where the run of stage `name` under that profile leaves its final model."""
+    return final_model(default_run_dir(name, profiled(name, recipe, table).profile), name)
+
+
+def remaining(name, recipe='heavy', table=None):
     """(trained stages it can start from, stages still to train in order) for variant `name`: the
-    sources of a trained stage are not needed."""
-    if os.path.exists(final_model(default_run_dir(name), name)):
+    sources of a trained stage are not needed. Every stage trains under the same profile."""
+    if os.path.exists(stage_model(name, recipe, table)):
         return [name], []
     done, todo = [], []
     for source in sources(name):
-        source_done, source_todo = remaining(source)
+        source_done, source_todo = remaining(source, recipe, table)
         done += [s for s in source_done if s not in done]
         todo += [s for s in source_todo if s not in todo]
     return done, todo + [name]
 
 
-def missing_inputs(names):
+def missing_inputs(names, recipe='heavy', table=None):
     """Lines naming each missing dataset or start weights file of the stages `names`, with the
     command that makes it. Weights that an earlier stage of `names` produces are not missing."""
     datasets, weights = {}, {}
     for name in names:
-        variant = get_variant(name)
+        variant = profiled(name, recipe, table)
         for folder, how in missing_data(variant).items():
             datasets.setdefault((folder, how), []).append(name)
         for path, command in default_init_weights(variant):
-            made_here = any(path == final_model(default_run_dir(n), n) for n in names)
+            made_here = any(path == stage_model(n, recipe, table) for n in names)
             if not os.path.isfile(path) and not made_here:
                 weights.setdefault((os.path.relpath(path, ROOT), '`%s`' % command), []).append(name)
     return (['%s is missing or incomplete (read by %s): run %s' % (folder, ', '.join(users), how)
@@ -74,19 +86,23 @@ def main(argv=None):
     parser.add_argument('--save-predictions', action='store_true')
     parser.add_argument('--loss-sampling', type=float, default=1, metavar='P',
                         help='keep probability of each final-layer cell in the loss (python solve.py --help)')
+    parser.add_argument('--recipe', choices=RECIPES, default='heavy', help='training recipe (python solve.py --help)')
+    parser.add_argument('--table', type=int, choices=sorted(TABLES),
+                        help="the splits, for every stage (default: the paper's table of VARIANT with --recipe paper)")
     args = parser.parse_args(argv)
     try:
-        done, todo = remaining(args.variant)
+        profile = dict(recipe=args.recipe, table=table_of(args.variant, args.recipe, args.table))
+        done, todo = remaining(args.variant, **profile)
         for name in done:
-            print('%s: trained, skipped (%s)' % (name, os.path.relpath(final_model(default_run_dir(name), name))))
-        problems = missing_inputs(todo)
+            print('%s: trained, skipped (%s)' % (name, os.path.relpath(stage_model(name, **profile))))
+        problems = missing_inputs(todo, **profile)
         if problems:
             sys.exit('make %s cannot start:\n%s' % (args.variant, '\n'.join(problems)))
         for name in todo:
             print('%s: training (stage %d of %d)' % (name, todo.index(name) + 1, len(todo)))
             nets = NetFiles(os.path.join('nets', name))
             train(nets.variant, nets, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
-                  save_predictions=args.save_predictions, loss_sampling=args.loss_sampling)
+                  save_predictions=args.save_predictions, loss_sampling=args.loss_sampling, **profile)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('make %s: %s' % (args.variant, err))
 

@@ -5,6 +5,7 @@ import os
 
 from caffe_fcn.data.sources import DATASETS
 from caffe_fcn.paths import resolve
+from caffe_fcn.train.recipes import cli_args
 from caffe_fcn.train.run_folder import default_run_dir, final_model
 
 
@@ -14,7 +15,14 @@ def default_init_weights(variant):
     if kind in ('ilsvrc', 'ilsvrc-depth'):
         return [(resolve('weights/%s.caffemodel' % source), 'make %s' % source)]
     sources = source if kind == 'streams' else (source,)
-    return [(final_model(default_run_dir(s), s), 'make %s' % s) for s in sources]
+    return [(final_model(default_run_dir(s, variant.profile), s), make_command(s, variant.profile))
+            for s in sources]
+
+
+def make_command(name, profile='heavy'):
+    """The make command that trains variant `name` under training profile `profile`."""
+    args = cli_args(profile)
+    return 'make %s' % name + (' SOLVE_ARGS="%s"' % args if args else '')
 
 
 def missing_data(variant):

@@ -1,4 +1,5 @@
-"""Where a run keeps what it writes: runs/<variant>/ by default.
+"""Where a run keeps what it writes: runs/<variant>/ by default, runs/<profile>/<variant>/ for a
+training profile other than the release's (caffe_fcn.train.recipes; e.g. runs/paper-table2/voc-fcn32s/).
 
   metrics.jsonl            the metrics log (caffe_fcn.train.metrics_log)
   snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every round
@@ -19,8 +20,8 @@ RUNS = 'runs'
 STATE = re.compile(r'_iter_(\d+)\.solverstate(\.h5)?$')
 
 
-def default_run_dir(name):
-    return resolve(os.path.join(RUNS, name))
+def default_run_dir(name, profile='heavy'):
+    return resolve(os.path.join(RUNS, name) if profile == 'heavy' else os.path.join(RUNS, profile, name))
 
 
 def final_model(run_dir, name):

@@ -21,6 +21,7 @@ from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, guarded
 from caffe_fcn.train.sampling import check_probability, sampled
+from caffe_fcn.train.recipes import RECIPES, TABLES, with_profile
 from caffe_fcn.nets.build import coarse_map
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
@@ -113,17 +114,20 @@ def take_snapshot(solver, prefix):
 
 
 def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gpu=None, resume=None,
-          save_predictions=False, say=print, loss_sampling=1):
+          save_predictions=False, say=print, loss_sampling=1, recipe='heavy', table=None):
     """Train `variant` (nets from the NetFiles `nets`) for rounds x steps iterations, scoring after
     each round. Returns the path of the final model. Raises SolveError with what to do.
-    `loss_sampling` is the paper's keep probability p of each final-layer cell (1: no sampling)."""
+    `loss_sampling` is the paper's keep probability p of each final-layer cell (1: no sampling);
+    `recipe` and `table` choose a training profile (caffe_fcn.train.recipes), whose nets are then
+    generated into the run directory's nets/."""
+    variant = with_profile(variant, recipe, table)
     rounds = variant.rounds if rounds is None else rounds
     steps = variant.steps if steps is None else steps
     if rounds < 1 or steps < 1:
         raise SolveError('rounds and steps must be positive, got %d and %d' % (rounds, steps))
     check_probability(loss_sampling, variant.solver.get('iter_size', 1))
     total = rounds * steps
-    run_dir = resolve(out_dir or default_run_dir(variant.name))
+    run_dir = resolve(out_dir or default_run_dir(variant.name, variant.profile))
     log = os.path.join(run_dir, metrics_log.LOG_NAME)
     predictions = os.path.join(run_dir, 'predictions') if save_predictions else None
     split = variant.data[variant.test_split].params['split']
@@ -151,9 +155,12 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
 
     caffe = select_device(gpu)
     os.makedirs(os.path.join(run_dir, 'snapshots'), exist_ok=True)
+    if variant.profile != nets.variant.profile:
+        nets = NetFiles.written(variant, os.path.join(run_dir, 'nets'))
     solver, settings = solver_for_run(caffe, nets, run_dir, variant.name, variant.outputs, loss_sampling)
     context = dict(variant=variant.name, split=split, rounds=rounds, steps=steps, solver=str(settings),
-                   loss_sampling=loss_sampling)
+                   loss_sampling=loss_sampling, profile=variant.profile, recipe=recipe,
+                   train_split=variant.data[variant.train_split].params['split'])
     if resume:
         solver.restore(resume)
         check_resume_point(run_dir, solver.iter, total, predictions)
@@ -179,9 +186,10 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         save_dir = os.path.join(predictions, 'iter_%d' % solver.iter) if predictions else None
         scores = score(test_net, variant.outputs, save_dir)
         this_round = math.ceil(solver.iter / steps)
-        metrics_log.append(log, dict(event='round', variant=variant.name, split=split, round=this_round,
-                                iteration=solver.iter, train_loss=train_loss, scores=scores,
-                                wall_time=round(time.time() - started, 3), snapshot=os.path.relpath(model, run_dir)))
+        metrics_log.append(log, dict(event='round', variant=variant.name, split=split, profile=variant.profile,
+                                     round=this_round, iteration=solver.iter, train_loss=train_loss, scores=scores,
+                                     wall_time=round(time.time() - started, 3),
+                                     snapshot=os.path.relpath(model, run_dir)))
         say('%s round %d/%d, iteration %d, %.1f s\n%s' % (variant.name, this_round, rounds, solver.iter,
                                                           time.time() - started, summary(scores)))
     return save_weights(solver.net, final_model(run_dir, variant.name))
@@ -215,11 +223,17 @@ def main(argv=None):
     parser.add_argument('--loss-sampling', type=float, default=1, metavar='P',
                         help='keep each final-layer cell in the loss with probability P and raise '
                              'iter_size by 1/P (the paper compares 1, 0.5, 0.25; default 1: none)')
+    parser.add_argument('--recipe', choices=RECIPES, default='heavy',
+                        help="heavy: the reference release's (default); paper: CVPR Section 4.3's")
+    parser.add_argument('--table', type=int, choices=sorted(TABLES),
+                        help='the splits: 1 = %s, 2 = %s (default: the table the paper reports the '
+                             'variant in for --recipe paper, else 2)' % (TABLES[1], TABLES[2]))
     args = parser.parse_args(argv)
     try:
         nets = NetFiles(args.net_dir)
         final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
-                      args.resume, args.save_predictions, loss_sampling=args.loss_sampling)
+                      args.resume, args.save_predictions, loss_sampling=args.loss_sampling,
+                      recipe=args.recipe, table=args.table)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('solve: %s' % err)
     print('done: %s' % final)
