@@ -4,6 +4,7 @@ import json
 import pytest
 
 from caffe_fcn.evaluate import compare
+from cli_support import assert_user_error
 from caffe_fcn.evaluate.published import METRICS, RESULTS, published_for
 
 
@@ -80,15 +81,14 @@ def test_siftflow_geometric_head_is_compared_with_its_own_pixel_accuracy():
     assert geo_rows[2] == ['mean IU', '64.5', '-', '-']
 
 
-def test_missing_log_and_missing_iteration_are_clear_errors(tmp_path):
-    with pytest.raises(SystemExit, match='no metrics log at'):
-        compare.main([str(tmp_path / 'nowhere.jsonl')])
+def test_missing_log_and_missing_iteration_are_clear_errors(tmp_path, capsys):
+    prog = 'python -m caffe_fcn.evaluate.compare'
+    assert_user_error(compare.main([str(tmp_path / 'nowhere.jsonl')]), capsys, prog, '^no metrics log at')
     log = write_log(tmp_path / 'm.jsonl', round_record(4000, OURS))
-    with pytest.raises(SystemExit, match='no round at iteration 5; it has 4000'):
-        compare.main([log, '--iteration', '5'])
+    assert_user_error(compare.main([log, '--iteration', '5']), capsys, prog, 'no round at iteration 5; it has 4000')
     empty = write_log(tmp_path / 'e.jsonl', {'event': 'start'})
-    with pytest.raises(SystemExit, match='no scored round yet'):
-        compare.main([empty])
+    assert_user_error(compare.main([empty]), capsys, prog, 'no scored round yet')
+    assert_user_error(compare.main([log, '--variant', 'voc-fcn4s']), capsys, prog, "^unknown variant 'voc-fcn4s'")
 
 
 def test_published_table_carries_section5_figures_with_sources():
@@ -107,8 +107,8 @@ def test_paper_mode_lists_tables_1_2_and_appendix_a_with_commands_and_our_runs(t
     run = tmp_path / 'runs' / 'paper-table2' / 'voc-fcn8s'
     run.mkdir(parents=True)
     write_log(run / 'metrics.jsonl', round_record(8000, OURS, profile='paper-table2'))
-    (tmp_path / 'runs' / 'upper-bound').mkdir()
-    (tmp_path / 'runs' / 'upper-bound' / 'seg11valid.json').write_text(json.dumps(
+    (tmp_path / 'runs' / 'upper-bound' / 'seg11valid').mkdir(parents=True)
+    (tmp_path / 'runs' / 'upper-bound' / 'seg11valid' / 'upper_bound.json').write_text(json.dumps(
         {'outputs': {'semantic': {'32': {'mean_iu': 0.8612}, '4': {'mean_iu': 0.99}}}}))
     compare.main(['--paper'])
     out = capsys.readouterr().out
@@ -125,7 +125,7 @@ def test_paper_mode_lists_tables_1_2_and_appendix_a_with_commands_and_our_runs(t
     assert [l.split() for l in lines if l.startswith(('32 ', '4 ', '128 '))] == [
         ['128', '50.9', '-'], ['32', '86.1', '86.1'], ['4', '98.5', '99.0']]
     assert ('python -m caffe_fcn.evaluate.upper_bound --split seg11valid --factors 128,64,32,16,8,4 '
-            '--out runs/upper-bound/seg11valid.json') in out
+            '--out runs/upper-bound/seg11valid') in out
 
 
 def test_paper_mode_and_a_run_are_exclusive(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from caffe_fcn.data.fixtures import write_siftflow, write_voc
+from cli_support import assert_user_error
 from caffe_fcn.evaluate import upper_bound
 from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
 from caffe_fcn.evaluate.upper_bound import bound, simulated
@@ -79,12 +80,12 @@ def expected(labels, factor, classes):
 
 def test_cli_on_a_voc_layout_reads_the_split_through_the_data_layer(tmp_path, capsys):
     fixture = write_voc(str(tmp_path / 'VOC'), {'val': 5}, sizes=((37, 50), (64, 41)))
-    out = tmp_path / 'bound' / 'val.json'
+    out = tmp_path / 'bound'
     assert upper_bound.main(['--data-dir', fixture.root, '--split', 'val', '--factors', '8,2,1',
                              '--out', str(out)]) == 0
     printed = capsys.readouterr().out
     assert 'CVPR App. A mean IU' in printed and '\n     8 ' in printed
-    record = json.loads(out.read_text())
+    record = json.loads((out / 'upper_bound.json').read_text())
     labels = [fixture.samples[i]['label'] for i in fixture.splits['val']]
     for factor in (8, 2):
         ours = record['outputs']['semantic'][str(factor)]
@@ -92,15 +93,15 @@ def test_cli_on_a_voc_layout_reads_the_split_through_the_data_layer(tmp_path, ca
         assert ours['frequency_weighted_iu'] == pytest.approx(expected(labels, factor, 21)['frequency_weighted_iu'])
     assert record['outputs']['semantic']['1']['mean_iu'] == 1.0
     assert record['outputs']['semantic']['8']['mean_iu'] < 0.99  # coarse blocks do lose pixels
-    assert upper_bound.main(['--data-dir', fixture.root, '--split', 'val', '--out', str(out)]) == 2
-    assert 'already exists' in capsys.readouterr().err
+    status = upper_bound.main(['--data-dir', fixture.root, '--split', 'val', '--out', str(out)])
+    assert_user_error(status, capsys, 'python -m caffe_fcn.evaluate.upper_bound', 'upper_bound.json already exists')
 
 
 def test_cli_bounds_each_head_of_a_two_headed_dataset(tmp_path, capsys):
     fixture = write_siftflow(str(tmp_path / 'sift'), {'test': 3})
     assert upper_bound.main(['--variant', 'siftflow-fcn32s', '--data-dir', fixture.root, '--split', 'test',
-                             '--factors', '4', '--out', str(tmp_path / 'b.json')]) == 0
-    record = json.loads((tmp_path / 'b.json').read_text())
+                             '--factors', '4', '--out', str(tmp_path / 'b')]) == 0
+    record = json.loads((tmp_path / 'b' / 'upper_bound.json').read_text())
     assert sorted(record['outputs']) == ['geometric', 'semantic']
     geo = [np.where(s['geo'] >= 1, s['geo'] - 1, 255).astype(np.uint8)
            for s in (fixture.samples[i] for i in fixture.splits['test'])]
@@ -112,3 +113,8 @@ def test_bad_factors_are_a_usage_error(factors, capsys):
     with pytest.raises(SystemExit) as exit:
         upper_bound.main(['--split', 'val', '--factors', factors])
     assert exit.value.code == 2 and 'factors must be positive integers' in capsys.readouterr().err
+
+
+def test_a_missing_split_is_one_line(capsys):
+    status = upper_bound.main(['--factors', '4'])
+    assert_user_error(status, capsys, 'python -m caffe_fcn.evaluate.upper_bound', 'name the labelled split')

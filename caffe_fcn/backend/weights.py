@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from caffe_fcn.backend import import_caffe
-from caffe_fcn.errors import UserError
+from caffe_fcn.errors import OutputExists, UserError
 
 HDF5_SIGNATURE = b'\x89HDF\r\n\x1a\n'
 BLOB_DATA_FIELD = 5  # caffe.proto: `repeated float data = 5 [packed = true];`
@@ -47,16 +47,17 @@ def check_weights_fit(path, net, hint=''):
     _check_fits(path, _stored(path, hint), net, hint)
 
 
-def check_writable(path, overwrite=False):
-    """Refuse to replace an existing file unless asked to (call it before any long work)."""
-    if os.path.exists(path) and not overwrite:
-        raise WeightsError('%s already exists; delete it or pass --force to replace it' % path)
+def check_writable(path):
+    """Refuse to replace an existing file (call it before any long work)."""
+    if os.path.exists(path):
+        raise OutputExists('%s already exists; not replacing it: move it away or choose another --out' % path)
 
 
-def save_weights(net, path, overwrite=False):
+def save_weights(net, path):
     """Write `net`'s parameters as a binary caffemodel at `path` (folders made as needed), through a
-    temporary name so that a crash never leaves half a file there. Returns `path`."""
-    check_writable(path, overwrite)
+    temporary name so that a crash never leaves half a file there; never over an existing file.
+    Returns `path`."""
+    check_writable(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     partial = path + '.partial'
     net.save(partial)

@@ -9,14 +9,16 @@ the release's heavy recipe by default, the paper's with --recipe paper; caffe_fc
 --paper lists every row of CVPR Tables 1 and 2 and Appendix A with the command that reproduces it
 and, where that command's run (or upper-bound file) exists under runs/, our number beside it.
 """
-import argparse
 import json
 import os
 import sys
 
+from caffe_fcn import cli
 from caffe_fcn.train import metrics_log, run_folder
+from caffe_fcn.train.metrics_log import MetricsLogError
 from caffe_fcn.evaluate.published import (APPENDIX_A, METRICS, RESULTS, profiles_published_for,
                                           published_for, splits_published_for)
+from caffe_fcn.evaluate.upper_bound import RESULTS_NAME
 from caffe_fcn.paths import resolve
 
 METRIC_LABELS = {'pixel_accuracy': 'pixel accuracy', 'mean_accuracy': 'mean accuracy',
@@ -27,13 +29,13 @@ def pick_record(records, iteration=None, source='the log'):
     """The scored record at `iteration`, or the latest one."""
     history = metrics_log.rounds(records)
     if not history:
-        raise ValueError('%s holds no scored round yet' % source)
+        raise MetricsLogError('%s holds no scored round yet' % source)
     if iteration is None:
         return history[-1]
     for record in history:
         if record.get('iteration') == iteration:
             return record
-    raise ValueError('%s has no round at iteration %d; it has %s' % (
+    raise MetricsLogError('%s has no round at iteration %d; it has %s' % (
         source, iteration, ', '.join(str(r.get('iteration')) for r in history)))
 
 
@@ -43,12 +45,12 @@ def comparison_tables(record, variant=None, split=None):
     split = split or record.get('split')
     profile = record.get('profile', 'heavy')  # logs written before profiles existed: the registry's
     if not variant or not split:
-        raise ValueError('the record names no variant or split: pass --variant and --split')
+        raise MetricsLogError('the record names no variant or split: pass --variant and --split')
     tables = []
     for output, scores in record['scores'].items():
         missing = [m for m in METRICS if m not in scores]
         if missing:
-            raise ValueError('the %s scores lack %s' % (output, ', '.join(missing)))
+            raise MetricsLogError('the %s scores lack %s' % (output, ', '.join(missing)))
         published = published_for(variant, split, output, profile)
         title = '%s on %s (%s)' % (variant, split, output)
         if profile != 'heavy':
@@ -99,9 +101,9 @@ def as_markdown(title, header, rows, note):
 
 
 UPPER_BOUND_SPLIT = 'seg11valid'  # the VOC2011 val images outside SBD train: our "VOC2011 val subset"
-UPPER_BOUND_FILE = os.path.join(run_folder.RUNS, 'upper-bound', UPPER_BOUND_SPLIT + '.json')
+UPPER_BOUND_DIR = os.path.join(run_folder.RUNS, 'upper-bound', UPPER_BOUND_SPLIT)
 UPPER_BOUND_COMMAND = ('python -m caffe_fcn.evaluate.upper_bound --split %s --factors %s --out %s'
-                       % (UPPER_BOUND_SPLIT, ','.join(map(str, APPENDIX_A)), UPPER_BOUND_FILE))
+                       % (UPPER_BOUND_SPLIT, ','.join(map(str, APPENDIX_A)), UPPER_BOUND_DIR))
 
 
 def _latest_scores(row):
@@ -145,7 +147,7 @@ def paper_tables():
 
 def _read_bound():
     """{factor: mean IU} from the upper-bound file, or {} without one."""
-    path = resolve(os.path.join(run_folder.RUNS, 'upper-bound', UPPER_BOUND_SPLIT + '.json'))
+    path = resolve(os.path.join(run_folder.RUNS, 'upper-bound', UPPER_BOUND_SPLIT, RESULTS_NAME))
     if not os.path.isfile(path):
         return {}
     with open(path) as f:
@@ -154,30 +156,30 @@ def _read_bound():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.compare', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('log', nargs='?', help='a run directory or its metrics log (metrics.jsonl)')
+    parser = cli.parser('python -m caffe_fcn.evaluate.compare', __doc__,
+                        'python -m caffe_fcn.evaluate.compare runs/voc-fcn8s --markdown')
+    cli.add_run(parser, optional=True)
     parser.add_argument('--paper', action='store_true',
                         help='CVPR Tables 1 and 2 and Appendix A: every row, its command and our number')
     parser.add_argument('--iteration', type=int, help='compare this round (default: the latest)')
-    parser.add_argument('--variant', help="override the log's variant name")
-    parser.add_argument('--split', help="override the log's split name")
+    cli.add_variant(parser, option=True, help="compare as this variant instead of the log's")
+    cli.add_split(parser, "compare as this split instead of the log's")
     parser.add_argument('--markdown', action='store_true', help='print Markdown tables')
-    args = parser.parse_args(argv)
+    return cli.run(parser, lambda args: _compare(parser, args), argv)
+
+
+def _compare(parser, args):
     if args.paper == bool(args.log):
-        parser.error('give a run (RUN or its metrics log), or --paper')
-    try:
-        if args.paper:
-            tables = paper_tables()
-        else:
-            path = metrics_log.log_path(args.log)
-            record = pick_record(metrics_log.read(path), args.iteration, path)
-            tables = comparison_tables(record, args.variant, args.split)
-    except (OSError, ValueError) as err:
-        sys.exit('compare: %s' % err)
+        parser.error('give a run (RUN: a run folder or its metrics log), or --paper')
+    if args.paper:
+        tables = paper_tables()
+    else:
+        path = metrics_log.log_path(args.log)
+        record = pick_record(metrics_log.read(path), args.iteration, path)
+        tables = comparison_tables(record, args.variant.name if args.variant else None, args.split)
     render = as_markdown if args.markdown else as_text
     print('\n\n'.join(render(*table) for table in tables))
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -2,7 +2,7 @@
 downsampling the ground truth by a factor and upsampling it again, then scoring the result
 against the ground truth with the paper's metrics.
 
-    python -m caffe_fcn.evaluate.upper_bound --split seg11valid --factors 128,64,32,16,8,4
+    python -m caffe_fcn.evaluate.upper_bound --split seg11valid --factors 128,64,32,16,8,4 [--out DIR]
     python -m caffe_fcn.evaluate.upper_bound --data-dir data/demo --split val     # the demo dataset
 
 The labels are read by the test data layer of --variant (default voc-fcn32s: PASCAL VOC,
@@ -27,6 +27,7 @@ import sys
 
 import numpy as np
 
+from caffe_fcn import cli
 from caffe_fcn.backend import import_caffe, net_from_proto
 from caffe_fcn.errors import UserError
 from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
@@ -37,6 +38,7 @@ from caffe_fcn.paths import resolve
 
 VOID = 255
 PAPER_FACTORS = tuple(APPENDIX_A)
+DEFAULT_VARIANT = 'voc-fcn32s'
 
 
 class UpperBoundError(UserError, ValueError):
@@ -123,43 +125,47 @@ def table(results, factors, variant, output, split):
     return '\n'.join(lines)
 
 
-def write_results(path, record):
-    path = resolve(path)
+RESULTS_NAME = 'upper_bound.json'
+
+
+def write_results(out_dir, record):
+    """Write the record to <out_dir>/upper_bound.json, which must not exist yet; returns its path."""
+    path = os.path.join(resolve(out_dir), RESULTS_NAME)
     if os.path.exists(path):
-        raise UpperBoundError('%s already exists; move it away or name another file with --out' % path)
-    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+        raise UpperBoundError('%s already exists; move it away or name another folder with --out' % path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + '.tmp', 'w') as f:
         json.dump(record, f, indent=1)
     os.replace(path + '.tmp', path)
+    return path
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.upper_bound', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--variant', default='voc-fcn32s',
-                        help="whose test data layer reads the labels (default voc-fcn32s: PASCAL VOC)")
-    parser.add_argument('--split', required=True, help='the labelled split, e.g. seg11valid')
+    parser = cli.parser('python -m caffe_fcn.evaluate.upper_bound', __doc__,
+                        'python -m caffe_fcn.evaluate.upper_bound --split seg11valid --factors 128,64,32,16,8,4')
+    cli.add_variant(parser, option=True, help='whose test data layer reads the labels (default %s: PASCAL VOC)'
+                    % DEFAULT_VARIANT)
+    cli.add_split(parser, 'the labelled split, e.g. seg11valid (required)')
     parser.add_argument('--data-dir', help="the dataset folder, instead of the data layer's default")
     parser.add_argument('--factors', type=parse_factors, default=list(PAPER_FACTORS),
                         help='downsampling factors, comma-separated (default 128,64,32,16,8,4)')
-    parser.add_argument('--out', help='also write the metrics to this JSON file (never replaced)')
-    args = parser.parse_args(argv)
-    try:
-        variant = get_variant(args.variant)
-        record = dict(variant=variant.name, split=args.split, data_dir=args.data_dir,
-                      method='block majority, nearest upsampling', factors=args.factors, outputs={})
-        for o in variant.outputs:  # one pass per head (SIFT Flow has two), labels never all held
-            labels = split_labels(label_net(variant, args.split, args.data_dir), o.label)
-            results = bound(labels, args.factors, o.classes)
-            record['outputs'][o.name] = {str(f): results[f] for f in args.factors}
-            print(table(results, args.factors, variant, o.name, args.split))
-        if args.out:
-            write_results(args.out, record)
-            print('wrote %s' % args.out)
-    except (UserError, ValueError) as err:
-        print('upper_bound: %s' % err, file=sys.stderr)
-        return 2
-    return 0
+    cli.add_out(parser, 'also write the metrics to <DIR>/%s' % RESULTS_NAME)
+    return cli.run(parser, _upper_bound, argv)
+
+
+def _upper_bound(args):
+    if not args.split:
+        raise UpperBoundError('name the labelled split to bound with --split (e.g. --split seg11valid)')
+    variant = args.variant or get_variant(DEFAULT_VARIANT)
+    record = dict(variant=variant.name, split=args.split, data_dir=args.data_dir,
+                  method='block majority, nearest upsampling', factors=args.factors, outputs={})
+    for o in variant.outputs:  # one pass per head (SIFT Flow has two), labels never all held
+        labels = split_labels(label_net(variant, args.split, args.data_dir), o.label)
+        results = bound(labels, args.factors, o.classes)
+        record['outputs'][o.name] = {str(f): results[f] for f in args.factors}
+        print(table(results, args.factors, variant, o.name, args.split))
+    if args.out:
+        print('wrote %s' % write_results(args.out, record))
 
 
 if __name__ == '__main__':

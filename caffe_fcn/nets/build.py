@@ -7,7 +7,9 @@ reshaped to each image at run time), no Dropout and no loss.
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets import heads, layers
 from caffe_fcn.nets.coord_map import top_map
+from caffe_fcn.nets.registry import VariantError
 from caffe_fcn.nets.trunks import TRUNKS
+from caffe_fcn.paths import NETS, SOLVERS
 
 caffe = import_caffe()
 L = caffe.layers
@@ -18,11 +20,11 @@ NO_AUTOMATIC_TESTING = 999999999  # the solve driver (caffe_fcn.train.solve) sco
 
 def net_path(variant, net_name):
     """Where a net of `variant` is checked in, relative to the repository root."""
-    return 'nets/%s/%s.prototxt' % (variant.name, net_name)
+    return '%s/%s/%s.prototxt' % (NETS, variant.name, net_name)
 
 
 def solver_path(variant):
-    return 'solvers/%s.prototxt' % variant.name
+    return '%s/%s.prototxt' % (SOLVERS, variant.name)
 
 
 def _inputs(n, variant, net_name):
@@ -46,7 +48,7 @@ def _inputs(n, variant, net_name):
 def _net_spec(variant, net_name):
     """(NetSpec of `variant`'s net `net_name`, {output name: its coarse score top})."""
     if net_name not in variant.nets:
-        raise ValueError('variant %r has no net %r; its nets are %s'
+        raise VariantError('variant %r has no net %r; its nets are %s'
                          % (variant.name, net_name, ', '.join(variant.nets)))
     n = caffe.NetSpec()
     images = _inputs(n, variant, net_name)
@@ -93,7 +95,7 @@ def coarse_map(variant):
     maps = {name: top_map(top) for name, top in coarse.items()}
     first = next(iter(maps.values()))
     if any(m != first for m in maps.values()):
-        raise ValueError('variant %r: its outputs score on different grids %s' % (variant.name, maps))
+        raise VariantError('variant %r: its outputs score on different grids %s' % (variant.name, maps))
     return first
 
 

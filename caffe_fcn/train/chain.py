@@ -1,24 +1,25 @@
 """`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained.
 
-    python -m caffe_fcn.train.chain voc-fcn8s [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
-                                              [--loss-sampling P] [--recipe paper [--table 1|2]]
+    python -m caffe_fcn.train.chain VARIANT [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
+                                            [--loss-sampling P] [--recipe paper [--table 1|2]]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
 convolutionalised VGG16 (weights/vgg16-fcn.caffemodel). A stage is done when its run left
 runs/<stage>/<stage>.caffemodel. Before anything trains, the datasets and the ILSVRC weights of
 all remaining stages are checked, and whatever is missing is listed with the command that makes it.
 """
-import argparse
 import os
 import sys
 
+from caffe_fcn import cli
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
-from caffe_fcn.train.recipes import RECIPES, TABLES, table_of, with_profile
+from caffe_fcn.train.recipes import table_of, with_profile
 from caffe_fcn.train.run_folder import default_run_dir, final_model
 from caffe_fcn.train.solve import train
+from caffe_fcn.errors import UserError
 
 
 def sources(name):
@@ -76,36 +77,35 @@ def missing_inputs(names, recipe='heavy', table=None):
              for (path, how), users in weights.items()])
 
 
+class CannotStart(UserError):
+    """Datasets or start weights of the chain are missing."""
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.train.chain', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('variant')
-    parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
-    parser.add_argument('--rounds', type=int, help='rounds per stage (default: the reference schedule)')
-    parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
-    parser.add_argument('--save-predictions', action='store_true')
-    parser.add_argument('--loss-sampling', type=float, default=1, metavar='P',
-                        help='keep probability of each final-layer cell in the loss (python solve.py --help)')
-    parser.add_argument('--recipe', choices=RECIPES, default='heavy', help='training recipe (python solve.py --help)')
-    parser.add_argument('--table', type=int, choices=sorted(TABLES),
-                        help="the splits, for every stage (default: the paper's table of VARIANT with --recipe paper)")
-    args = parser.parse_args(argv)
-    try:
-        profile = dict(recipe=args.recipe, table=table_of(args.variant, args.recipe, args.table))
-        done, todo = remaining(args.variant, **profile)
-        for name in done:
-            print('%s: trained, skipped (%s)' % (name, os.path.relpath(stage_model(name, **profile))))
-        problems = missing_inputs(todo, **profile)
-        if problems:
-            sys.exit('make %s cannot start:\n%s' % (args.variant, '\n'.join(problems)))
-        for name in todo:
-            print('%s: training (stage %d of %d)' % (name, todo.index(name) + 1, len(todo)))
-            nets = NetFiles(os.path.join('nets', name))
-            train(nets.variant, nets, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
-                  save_predictions=args.save_predictions, loss_sampling=args.loss_sampling, **profile)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit('make %s: %s' % (args.variant, err))
+    parser = cli.parser('python -m caffe_fcn.train.chain', __doc__, 'python -m caffe_fcn.train.chain voc-fcn8s --gpu 0')
+    cli.add_variant(parser)
+    cli.add_gpu(parser)
+    cli.add_schedule(parser)
+    cli.add_save_predictions(parser)
+    cli.add_training_profile(parser)
+    return cli.run(parser, _chain, argv)
+
+
+def _chain(args):
+    name = args.variant.name
+    profile = dict(recipe=args.recipe, table=table_of(name, args.recipe, args.table))
+    done, todo = remaining(name, **profile)
+    for stage in done:
+        print('%s: trained, skipped (%s)' % (stage, os.path.relpath(stage_model(stage, **profile))))
+    problems = missing_inputs(todo, **profile)
+    if problems:
+        raise CannotStart('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
+    for stage in todo:
+        print('%s: training (stage %d of %d)' % (stage, todo.index(stage) + 1, len(todo)))
+        nets = NetFiles(get_variant(stage))
+        train(nets.variant, nets, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
+              save_predictions=args.save_predictions, loss_sampling=args.loss_sampling, **profile)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,27 +1,30 @@
 """Training a variant round by round: step Caffe's solver, snapshot and score the test net after
 each round, log every round; resume from a solverstate; stop at once when the loss diverges.
 
-    python solve.py nets/voc-fcn32s [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
+    python solve.py VARIANT [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
                     [--resume SOLVERSTATE] [--out DIR] [--save-predictions]
+
+VARIANT is a registry name (voc-fcn32s) or its folder (nets/voc-fcn32s); its checked-in nets and
+solver (solvers/<variant>.prototxt) are read.
 
 A run directory (default runs/<variant>/; its layout: caffe_fcn.train.run_folder) holds the metrics log, HDF5
 snapshots after every round (resume from a .solverstate.h5), optionally the test predictions of
 every round, and, when the last round is done, the final <variant>.caffemodel that the next stage
 starts from. Nothing in it is ever replaced: a fresh run needs an empty directory, a resume appends.
 """
-import argparse
 import math
 import os
 import sys
 import tempfile
 import time
 
+from caffe_fcn import cli
 from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, guarded
 from caffe_fcn.train.sampling import check_probability, sampled
-from caffe_fcn.train.recipes import RECIPES, TABLES, with_profile
+from caffe_fcn.train.recipes import with_profile
 from caffe_fcn.nets.build import coarse_map
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
@@ -39,10 +42,10 @@ class TrainingDiverged(SolveError):
     pass
 
 
-def check_fresh(run_dir, net_dir):
+def check_fresh(run_dir, name):
     if os.path.isdir(run_dir) and os.listdir(run_dir):
         states = snapshot_states(run_dir)
-        hint = ('resume it: python solve.py %s --resume %s' % (net_dir, states[-1][1]) if states
+        hint = ('resume it: python solve.py %s --resume %s' % (name, states[-1][1]) if states
                 else 'move it away')
         raise SolveError('%s already holds a run (%s); a fresh run needs an empty directory: %s, '
                          'or pass --out DIR' % (run_dir, ', '.join(sorted(os.listdir(run_dir))), hint))
@@ -144,7 +147,7 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
             raise SolveError('%s holds the finished run\'s model; move it away to train this run further'
                              % final_model(run_dir, variant.name))
     else:
-        check_fresh(run_dir, os.path.relpath(nets.net_dir))
+        check_fresh(run_dir, variant.name)
         init = ([(resolve(w), None) for w in weights] if weights else default_init_weights(variant))
         for path, command in init:
             if not os.path.isfile(path):
@@ -207,37 +210,26 @@ def diverged(variant, nets, log, iteration, err, last_state):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python solve.py', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('net_dir', help='net directory of a variant, e.g. nets/voc-fcn8s')
-    parser.add_argument('--weights', nargs='+', metavar='FILE',
-                        help="caffemodel(s) to start from instead of the variant's default "
-                             '(two for nyud-fcn32s-color-hha: color, then hha)')
-    parser.add_argument('--rounds', type=int, help='rounds to train (default: the reference schedule)')
-    parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
-    parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
+    parser = cli.parser('python solve.py', __doc__, 'python solve.py nets/voc-fcn32s --rounds 2 --steps 20 --out runs/try')
+    cli.add_variant(parser)
+    cli.add_weights(parser, many=True, help="caffemodel(s) to start from instead of the variant's default "
+                                            '(two for nyud-fcn32s-color-hha: color, then hha)')
+    cli.add_schedule(parser)
+    cli.add_gpu(parser)
     parser.add_argument('--resume', metavar='SOLVERSTATE', help='continue from this snapshot')
-    parser.add_argument('--out', metavar='DIR', help='run directory (default: runs/<variant>)')
-    parser.add_argument('--save-predictions', action='store_true',
-                        help='write the test predictions of every round as palette PNGs')
-    parser.add_argument('--loss-sampling', type=float, default=1, metavar='P',
-                        help='keep each final-layer cell in the loss with probability P and raise '
-                             'iter_size by 1/P (the paper compares 1, 0.5, 0.25; default 1: none)')
-    parser.add_argument('--recipe', choices=RECIPES, default='heavy',
-                        help="heavy: the reference release's (default); paper: CVPR Section 4.3's")
-    parser.add_argument('--table', type=int, choices=sorted(TABLES),
-                        help='the splits: 1 = %s, 2 = %s (default: the table the paper reports the '
-                             'variant in for --recipe paper, else 2)' % (TABLES[1], TABLES[2]))
-    args = parser.parse_args(argv)
-    try:
-        nets = NetFiles(args.net_dir)
-        final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
-                      args.resume, args.save_predictions, loss_sampling=args.loss_sampling,
-                      recipe=args.recipe, table=args.table)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit('solve: %s' % err)
+    cli.add_out(parser, 'the run folder (default: runs/<variant>, runs/<profile>/<variant> for --recipe/--table)')
+    cli.add_save_predictions(parser)
+    cli.add_training_profile(parser)
+    return cli.run(parser, _solve, argv)
+
+
+def _solve(args):
+    nets = NetFiles(args.variant)
+    final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
+                  args.resume, args.save_predictions, loss_sampling=args.loss_sampling,
+                  recipe=args.recipe, table=args.table)
     print('done: %s' % final)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
