@@ -10,7 +10,7 @@ from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.registry import get_variant
 
 #: Narrow trunk widths for --quick: the same geometry at a tiny fraction of the cost.
-QUICK_WIDTHS = {'vgg16': (4, 8, 8, 16, 16, 32), 'alexnet': (4, 8, 8, 8, 8, 32)}
+QUICK_WIDTHS = {'vgg16': (4, 8, 8, 16, 16, 32), 'alexnet': (4, 8, 8, 8, 8, 32), 'googlenet': (4, 8, 8, 16, 16)}
 
 
 def bench_variant(name, quick=False):

@@ -44,8 +44,10 @@ def fc_relu(bottom, nout, param=LEARNED):
     return f, L.ReLU(f, in_place=True)
 
 
-def max_pool(bottom, ks=2, stride=2):
-    return L.Pooling(bottom, pool=P.Pooling.MAX, kernel_size=ks, stride=stride)
+def max_pool(bottom, ks=2, stride=2, pad=0):
+    """Max pooling (Caffe rounds its output size up); `pad` is written only when it is not 0."""
+    extra = dict(pad=pad) if pad else {}
+    return L.Pooling(bottom, pool=P.Pooling.MAX, kernel_size=ks, stride=stride, **extra)
 
 
 def lrn(bottom):
@@ -53,8 +55,8 @@ def lrn(bottom):
     return L.LRN(bottom, local_size=5, alpha=1e-4, beta=0.75)
 
 
-def dropout(bottom):
-    return L.Dropout(bottom, dropout_ratio=0.5, in_place=True)
+def dropout(bottom, ratio=0.5):
+    return L.Dropout(bottom, dropout_ratio=ratio, in_place=True)
 
 
 def score(bottom, classes):

@@ -1,5 +1,5 @@
 """The FCN variants of the paper's reference release, and those only the paper describes
-(FCN-32s-fixed), one registry entry each.
+(FCN-32s-fixed, FCN-GoogLeNet), one registry entry each.
 
 A Variant is data: which dataset and trunk, which head, its outputs, its data layer per net,
 its solver settings, how it is initialised and how long it trains. `build.net_proto` turns it
@@ -109,6 +109,8 @@ def check_variant(v):
         fail('fusion %r is not one of %s' % (v.fusion, FUSIONS))
     if v.fusion == 'late' and (v.head != '32s' or len(v.outputs) != 1):
         fail('late fusion is built for a single 32s head only')
+    if v.trunk == 'googlenet' and v.head != '32s':
+        fail('the googlenet trunk has no pool4/pool3 to fuse: its head is 32s only')
     if v.fusion == 'early' and v.trunk != 'vgg16':
         fail('early fusion renames conv1_1 of the vgg16 trunk only')
     if v.fusion is None and len(v.inputs) != 1:
@@ -131,9 +133,9 @@ def check_variant(v):
         fail('outputs need distinct tags')
 
 
-def _solver(base_lr, test_iter, snapshot, max_iter, momentum=0.99, iter_size=1):
+def _solver(base_lr, test_iter, snapshot, max_iter, momentum=0.99, iter_size=1, weight_decay=0.0005):
     settings = dict(base_lr=base_lr, lr_policy='fixed', momentum=momentum,
-                    weight_decay=0.0005, iter_size=iter_size, max_iter=max_iter,
+                    weight_decay=weight_decay, iter_size=iter_size, max_iter=max_iter,
                     test_iter=test_iter, average_loss=20, display=20)
     if snapshot is not None:
         settings['snapshot'] = snapshot
@@ -145,7 +147,7 @@ def _semantic(classes):
 
 
 def voc(name, head, init, base_lr, trunk='vgg16', rounds=25, max_iter=100000,
-        momentum=0.99, iter_size=1, normalize_loss=False, frozen_trunk=False):
+        momentum=0.99, iter_size=1, normalize_loss=False, frozen_trunk=False, weight_decay=0.0005):
     """PASCAL VOC: trained on SBD train (8,498 images), scored on VOC2011 seg11valid (736)."""
     common = dict(mean=VOC_MEAN_BGR, seed=SEED)
     return Variant(
@@ -155,7 +157,7 @@ def voc(name, head, init, base_lr, trunk='vgg16', rounds=25, max_iter=100000,
                                 dict(sbd_dir='data/sbd/dataset', split='train', **common)),
               'val': DataSpec('caffe_fcn.data.voc', 'VOCSegDataLayer',
                               dict(voc_dir='data/pascal/VOC2011', split='seg11valid', **common))},
-        solver=_solver(base_lr, 736, 4000, max_iter, momentum, iter_size),
+        solver=_solver(base_lr, 736, 4000, max_iter, momentum, iter_size, weight_decay),
         init=init, rounds=rounds, steps=4000, normalize_loss=normalize_loss,
         frozen_trunk=frozen_trunk)
 
@@ -219,6 +221,12 @@ VARIANTS = {v.name: v for v in [
     voc('voc-fcn32s-fixed', '32s', VGG16_FCN, 1e-10, frozen_trunk=True),
     voc('voc-fcn-alexnet', '32s', Init('ilsvrc', 'alexnet-fcn'), 1e-4, trunk='alexnet',
         momentum=0.9, iter_size=20, normalize_loss=True),
+    # CVPR Table 1's FCN-GoogLeNet (promised by the release, never shipped): BVLC GoogLeNet without
+    # its average pooling and classifiers, a 32s head. With no release recipe, its own settings are
+    # the paper's (Section 4.3: 5e-5, momentum 0.9, 20 images a batch, normalised loss; weight
+    # decay 2e-4, BVLC GoogLeNet's) on the release's splits.
+    voc('voc-fcn-googlenet', '32s', Init('ilsvrc', 'googlenet-fcn'), 5e-5, trunk='googlenet',
+        momentum=0.9, iter_size=20, normalize_loss=True, weight_decay=0.0002),
     nyud('nyud-fcn32s-color', ['color'], VGG16_FCN, 1e-10),
     nyud('nyud-fcn32s-hha', ['hha'], VGG16_FCN, 1e-10),
     nyud('nyud-fcn32s-color-d', ['color', 'depth'], Init('ilsvrc-depth', 'vgg16-fcn'), 1e-10,

@@ -15,7 +15,7 @@ Starting weights (what the solve driver calls; every init ends with interp of al
         init_streams(net, {suffix: weights})                  'streams': NYUD color-HHA
 
 Weights files are read, checked, loaded and saved by caffe_fcn.backend.weights.
-CLI: python -m caffe_fcn.surgery vgg16|alexnet|init VARIANT (see its --help).
+CLI: python -m caffe_fcn.surgery vgg16|alexnet|googlenet|init VARIANT (see its --help).
 """
 from caffe_fcn.surgery.bilinear import deconvolution_layers, interp, upsample_filt
 from caffe_fcn.surgery.convolutionalize import convolutionalize

@@ -3,7 +3,9 @@
 The downloaded caffemodel (old V1 format for VGG16) is loaded into our generated ILSVRC deploy
 classifier (`caffe_fcn.nets.ilsvrc.classifier`) by layer name, then transplanted into its
 convolutionalised twin: fc6/fc7/fc8 keep their numbers, now as convolution kernels
-(VGG16 fc6: 4096 x 25088 -> 4096 x 512 x 7 x 7).
+(VGG16 fc6: 4096 x 25088 -> 4096 x 512 x 7 x 7). GoogLeNet has no fully connected layer but its
+classifier: its FCN form is the trunk alone, so its average pooling and loss3/classifier are
+dropped, and its auxiliary classifiers (loss1/*, loss2/*, in the caffemodel only) are never loaded.
 """
 import os
 
@@ -15,7 +17,7 @@ from caffe_fcn.paths import resolve
 from caffe_fcn.surgery.params import SurgeryError
 from caffe_fcn.surgery.transplant import transplant
 
-FCN_WEIGHTS = {'vgg16': 'weights/vgg16-fcn.caffemodel', 'alexnet': 'weights/alexnet-fcn.caffemodel'}
+FCN_WEIGHTS = {trunk: 'weights/%s-fcn.caffemodel' % trunk for trunk in ('vgg16', 'alexnet', 'googlenet')}
 
 
 def where_to_get(trunk):
@@ -25,7 +27,7 @@ def where_to_get(trunk):
 
 
 def convolutionalize(trunk, weights=None, out=None, widths=None, classes=ilsvrc.ILSVRC_CLASSES):
-    """Write the convolutionalised `trunk` ('vgg16' or 'alexnet') caffemodel to `out` from the ILSVRC
+    """Write the convolutionalised `trunk` ('vgg16', 'alexnet' or 'googlenet') caffemodel to `out` from the ILSVRC
     caffemodel `weights` (defaults: the `make weights-<trunk>` download -> FCN_WEIGHTS[trunk]).
     `widths` and `classes` build a narrow twin pair with another fc8 (tests, the demo). Returns the report."""
     if trunk not in FCN_WEIGHTS:

@@ -23,11 +23,12 @@ def _finish(net, report):
 
 
 def init_from_ilsvrc(net, fcn_weights):
-    """Transplant a convolutionalised ILSVRC caffemodel (vgg16-fcn, alexnet-fcn) into `net`;
-    a depth-fused first layer (conv1_1_bgrd) is derived from conv1_1."""
+    """Transplant a convolutionalised ILSVRC caffemodel (vgg16-fcn, alexnet-fcn, googlenet-fcn) into
+    `net`; a depth-fused first layer (conv1_1_bgrd) is derived from conv1_1."""
     if isinstance(fcn_weights, (str, os.PathLike)) and not os.path.isfile(resolve(fcn_weights)):
-        raise SurgeryError('%s does not exist: write it from the ILSVRC weights with `make vgg16-fcn` or '
-                           '`make alexnet-fcn` (python -m caffe_fcn.surgery vgg16|alexnet)' % resolve(fcn_weights))
+        raise SurgeryError('%s does not exist: write it from the ILSVRC weights with `make vgg16-fcn`, '
+                           '`make alexnet-fcn` or `make googlenet-fcn` (python -m caffe_fcn.surgery '
+                           'vgg16|alexnet|googlenet)' % resolve(fcn_weights))
     source = as_params(fcn_weights)
     report = transplant(net, source)
     for layer, source_layer in DEPTH_LAYERS.items():
