@@ -6,7 +6,7 @@ import numpy as np
 
 from caffe_fcn.backend import net_from_proto
 from caffe_fcn.data.fixtures import write_voc
-from caffe_fcn.data.voc import VOC_MEAN_BGR
+from caffe_fcn.data.constants import VOC_MEAN_BGR
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.registry import DataSpec, get_variant
 from caffe_fcn.backend.weights import save_weights

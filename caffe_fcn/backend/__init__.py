@@ -6,7 +6,11 @@ from caffe_fcn.errors import UserError
 
 
 class CaffeNotInstalled(UserError, ImportError):
-    pass
+    """pycaffe cannot be imported."""
+
+
+class DeviceUnavailable(UserError, RuntimeError):
+    """The device asked for is not one this Caffe can run on."""
 
 
 def import_caffe():
@@ -41,7 +45,7 @@ def select_device(gpu=None):
         raise ValueError('gpu must be a device index >= 0, or None for CPU; got %r' % (gpu,))
     if '-DCPU_ONLY=ON' in build_flags():
         # Caffe would abort the whole process (LOG(FATAL)) on set_device in a CPU-only build.
-        raise RuntimeError('GPU %d requested, but this Caffe was built CPU-only by `make setup`; '
+        raise DeviceUnavailable('GPU %d requested, but this Caffe was built CPU-only by `make setup`; '
                            'run without --gpu, or install a CUDA build of Caffe' % gpu)
     caffe.set_device(gpu)
     caffe.set_mode_gpu()

@@ -24,6 +24,7 @@ from caffe_fcn.backend import select_device
 from caffe_fcn.data.labels import load_label_png
 from caffe_fcn.data.readers import read_split
 from caffe_fcn.demo import dataset
+from caffe_fcn.demo.dataset import DemoError
 from caffe_fcn.demo.pretrain import pretrain
 from caffe_fcn.evaluate.infer import infer
 from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
@@ -33,16 +34,11 @@ from caffe_fcn.paths import resolve
 from caffe_fcn.evaluate.plot import plot_rounds
 from caffe_fcn.train.solve import train
 from caffe_fcn.surgery import convolutionalize
-from caffe_fcn.errors import UserError
 
 SOURCE_VARIANTS = {'32s': 'voc-fcn32s', '16s': 'voc-fcn16s', '8s': 'voc-fcn8s'}
 PRETRAINED, RANDOM = 'demo-vgg16-fcn', 'demo-vgg16-fcn-random'
 ABLATION = 'demo-fcn32s-random'
 TIMINGS = 'timings.json'
-
-
-class DemoError(UserError, RuntimeError):
-    pass
 
 
 def stage_name(head):

@@ -9,6 +9,7 @@ convolutions, and the FCN padding (pad1=100) by default: the net whose weights
 """
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets import layers
+from caffe_fcn.nets.registry import VariantError
 from caffe_fcn.nets.trunks import CLASSIFIER_PAD1, FCN_PAD1, TRUNKS
 
 caffe = import_caffe()
@@ -21,7 +22,7 @@ ILSVRC_CLASSES = 1000
 
 def _check_trunk(trunk):
     if trunk not in TRUNKS:
-        raise ValueError('unknown trunk %r; choose one of %s' % (trunk, sorted(TRUNKS)))
+        raise VariantError('unknown trunk %r; choose one of %s' % (trunk, sorted(TRUNKS)))
 
 
 def _build(trunk, fc, pad1, widths, classes, size):

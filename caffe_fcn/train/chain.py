@@ -16,8 +16,7 @@ from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
 from caffe_fcn.train.run_folder import default_run_dir, final_model
-from caffe_fcn.train.solve import train
-from caffe_fcn.errors import UserError
+from caffe_fcn.train.solve import SolveError, train
 
 
 def sources(name):
@@ -65,10 +64,6 @@ def missing_inputs(names):
              for (path, how), users in weights.items()])
 
 
-class CannotStart(UserError):
-    """Datasets or start weights of the chain are missing."""
-
-
 def main(argv=None):
     parser = cli.parser('python -m caffe_fcn.train.chain', __doc__, 'python -m caffe_fcn.train.chain voc-fcn8s --gpu 0')
     cli.add_variant(parser)
@@ -85,7 +80,7 @@ def _chain(args):
         print('%s: trained, skipped (%s)' % (stage, os.path.relpath(final_model(default_run_dir(stage), stage))))
     problems = missing_inputs(todo)
     if problems:
-        raise CannotStart('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
+        raise SolveError('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
     for stage in todo:
         print('%s: training (stage %d of %d)' % (stage, todo.index(stage) + 1, len(todo)))
         nets = NetFiles(get_variant(stage))

@@ -32,11 +32,7 @@ from caffe_fcn.surgery.stages import init_variant
 from caffe_fcn.errors import UserError
 
 class SolveError(UserError, RuntimeError):
-    pass
-
-
-class TrainingDiverged(SolveError):
-    pass
+    """A run that cannot start, resume or go on (missing inputs, a taken run folder, divergence)."""
 
 
 def check_fresh(run_dir, name):
@@ -185,7 +181,7 @@ def diverged(variant, nets, log, iteration, err, last_state):
     metrics_log.append(log, dict(event='diverged', variant=variant.name, iteration=iteration, output=err.output,
                             loss=err.value, last_snapshot=last_state))
     kept = ('the last good snapshot is %s' % last_state if last_state else 'no snapshot was taken yet')
-    return TrainingDiverged(
+    return SolveError(
         '%s diverged: %s at iteration %d. Stopped before its backward pass and without a snapshot of it; '
         '%s. Lower base_lr in %s and resume with --resume, or start again.'
         % (variant.name, err, iteration, kept, nets.solver_path))
