@@ -12,7 +12,7 @@ help:
 	@echo "make data-voc|data-voc2012|data-sbd|data-nyud|data-siftflow|data-context   download, verify, unpack a dataset into data/"
 	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
 	@echo "make bench   run the benchmarks twice each (medians): bench/results/*.json and the README table; make bench-quick: smoke pass"
-	@echo "make vgg16-fcn|alexnet-fcn   convolutionalise the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
+	@echo "make vgg16-fcn|alexnet-fcn   convolutionalize the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
 	@echo "make <variant>   train a variant and every stage before it into runs/ (e.g. make voc-fcn8s; list: python -m caffe_fcn.nets --list)"
 	@echo "make demo   the whole pipeline in miniature, offline, on CPU (toy data -> classifier -> surgery -> FCN-32s/16s/8s -> report in runs/demo/)"
 	@echo "make demo-data | demo-ablation   only the toy dataset (data/demo/) | FCN-32s from random init vs pre-trained (after make demo)"

@@ -129,7 +129,7 @@ def test_caffemodel_written_by_caffe_reads_back_blob_for_blob(tmp_path):
         for read, blob in zip(params[name], net.params[name]):
             np.testing.assert_array_equal(read, blob.data)
     fresh = classifier('conv', score_outputs=4)
-    assert transplant(fresh, path).copied == ['conv1', 'fc6', 'score_fr']
+    assert transplant(fresh, params).copied == ['conv1', 'fc6', 'score_fr']
     np.testing.assert_array_equal(fresh.params['fc6'][0].data, net.params['fc6'][0].data)
 
 

@@ -6,17 +6,19 @@ import time
 
 import pytest
 
-from caffe_fcn.train import chain, run_folder
-from caffe_fcn.nets.registry import VARIANTS
+from caffe_fcn import paths
+from caffe_fcn.nets.registry import VARIANTS, get_variant
 from caffe_fcn.paths import ROOT
+from caffe_fcn.train import chain, prerequisites
 
 
-def test_stage_chains_follow_each_variants_init():
-    assert chain.stages('voc-fcn32s') == ['voc-fcn32s']
-    assert chain.stages('voc-fcn8s') == ['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s']
-    assert chain.stages('pascalcontext-fcn8s') == ['pascalcontext-fcn32s', 'pascalcontext-fcn16s', 'pascalcontext-fcn8s']
-    assert chain.stages('nyud-fcn32s-color-hha') == ['nyud-fcn32s-color', 'nyud-fcn32s-hha', 'nyud-fcn32s-color-hha']
-    assert chain.stages('voc-fcn8s-atonce') == ['voc-fcn8s-atonce']
+def test_stage_chains_follow_each_variants_init(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, 'RUNS', str(tmp_path / 'runs'))  # nothing trained: the whole chain remains
+    assert chain.remaining('voc-fcn32s') == ([], ['voc-fcn32s'])
+    assert chain.remaining('voc-fcn8s') == ([], ['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s'])
+    assert chain.remaining('pascalcontext-fcn8s') == ([], ['pascalcontext-fcn32s', 'pascalcontext-fcn16s', 'pascalcontext-fcn8s'])
+    assert chain.remaining('nyud-fcn32s-color-hha') == ([], ['nyud-fcn32s-color', 'nyud-fcn32s-hha', 'nyud-fcn32s-color-hha'])
+    assert chain.remaining('voc-fcn8s-atonce') == ([], ['voc-fcn8s-atonce'])
 
 
 def test_makefile_has_a_target_for_every_registered_variant():
@@ -26,20 +28,21 @@ def test_makefile_has_a_target_for_every_registered_variant():
 
 
 def test_trained_stages_are_skipped_and_their_start_weights_no_longer_needed(tmp_path, monkeypatch):
-    monkeypatch.setattr(run_folder, 'RUNS', str(tmp_path / 'runs'))
-    monkeypatch.setattr(chain, 'missing_data', lambda variant: {})  # data: see the make test below
+    monkeypatch.setattr(paths, 'RUNS', str(tmp_path / 'runs'))
+    monkeypatch.setattr(prerequisites, 'missing_data', lambda variant: {})  # data: see the make test below
+    missing = lambda names: prerequisites.missing([get_variant(name) for name in names])
     assert chain.remaining('voc-fcn8s') == ([], ['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s'])
-    assert chain.missing_inputs(['voc-fcn8s']) == [
+    assert missing(['voc-fcn8s']) == [
         '%s does not exist (needed to start voc-fcn8s): run `make voc-fcn16s`'
-        % os.path.relpath(tmp_path / 'runs' / 'voc-fcn16s' / 'voc-fcn16s.caffemodel', ROOT)]
+        % (tmp_path / 'runs' / 'voc-fcn16s' / 'voc-fcn16s.caffemodel')]  # outside the repository: shown absolute
     vgg = os.path.join(ROOT, 'weights', 'vgg16-fcn.caffemodel')
     if not os.path.exists(vgg):
-        assert chain.missing_inputs(['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s']) == [
+        assert missing(['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s']) == [
             'weights/vgg16-fcn.caffemodel does not exist (needed to start voc-fcn32s): run `make vgg16-fcn`']
     os.makedirs(tmp_path / 'runs' / 'voc-fcn32s')
     (tmp_path / 'runs' / 'voc-fcn32s' / 'voc-fcn32s.caffemodel').write_bytes(b'')
     assert chain.remaining('voc-fcn8s') == (['voc-fcn32s'], ['voc-fcn16s', 'voc-fcn8s'])
-    assert chain.missing_inputs(['voc-fcn16s', 'voc-fcn8s']) == []
+    assert missing(['voc-fcn16s', 'voc-fcn8s']) == []
     # With voc-fcn16s trained, voc-fcn32s is not needed any more, trained or not.
     os.rename(tmp_path / 'runs' / 'voc-fcn32s', tmp_path / 'runs' / 'voc-fcn16s')
     os.rename(tmp_path / 'runs' / 'voc-fcn16s' / 'voc-fcn32s.caffemodel', tmp_path / 'runs' / 'voc-fcn16s' / 'voc-fcn16s.caffemodel')
@@ -59,4 +62,4 @@ def test_make_voc_fcn8s_without_data_stops_at_once_naming_the_fetch_commands():
     assert 'data/sbd/dataset is missing or incomplete (read by voc-fcn32s, voc-fcn16s, voc-fcn8s): run `make data-sbd`' in done.stderr
     assert 'data/pascal/VOC2011 is missing or incomplete' in done.stderr and '`make data-voc`' in done.stderr
     assert time.time() - started < 60
-    assert not any(os.path.exists(os.path.join(ROOT, 'runs', v)) for v in chain.stages('voc-fcn8s'))
+    assert not any(os.path.exists(os.path.join(ROOT, 'runs', v)) for v in ('voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s'))

@@ -52,16 +52,14 @@ def select_device(gpu=None):
     return caffe
 
 
-def net_from_proto(proto, weights=None):
-    """A TEST-phase caffe.Net from a NetParameter (or NetSpec) held in memory, optionally with the
-    caffemodel `weights`; pycaffe only builds nets from files, so it goes through a temporary prototxt."""
+def net_from_proto(proto):
+    """A TEST-phase caffe.Net from a NetParameter (or NetSpec) held in memory (pycaffe only builds
+    nets from files, so it goes through a temporary prototxt). Weights: caffe_fcn.backend.weights."""
     caffe = import_caffe()
     proto = proto.to_proto() if hasattr(proto, 'to_proto') else proto
     with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
         f.write(str(proto))
     try:
-        if weights is None:
-            return caffe.Net(f.name, caffe.TEST)
-        return caffe.Net(f.name, caffe.TEST, weights=weights)
+        return caffe.Net(f.name, caffe.TEST)
     finally:
         os.remove(f.name)

@@ -17,7 +17,7 @@ def _list():
         outputs = ', '.join('%s %d' % (o.name, o.classes) for o in v.outputs)
         print('%-22s %-8s %-7s %-9s %s; nets %s; init %s %s' % (
             v.name, v.dataset, v.trunk, v.head, outputs, '/'.join(v.nets), v.init.kind,
-            v.init.source))
+            ' '.join(v.init.sources)))
 
 
 def _print(variant, net):

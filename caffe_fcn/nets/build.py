@@ -8,7 +8,7 @@ from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets import heads, layers
 from caffe_fcn.nets.registry import VariantError
 from caffe_fcn.nets.trunks import TRUNKS
-from caffe_fcn.paths import NETS, SOLVERS
+from caffe_fcn.paths import NETS, RUNS, SOLVERS
 
 caffe = import_caffe()
 L = caffe.layers
@@ -92,7 +92,7 @@ def solver_proto(variant):
         setattr(solver, key, value)
     solver.test_interval = NO_AUTOMATIC_TESTING
     solver.test_initialization = False
-    solver.snapshot_prefix = 'runs/%s/snapshots/%s' % (variant.name, variant.name)
+    solver.snapshot_prefix = '%s/%s/snapshots/%s' % (RUNS, variant.name, variant.name)
     return solver
 
 

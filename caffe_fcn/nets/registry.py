@@ -5,15 +5,14 @@ its solver settings, how it is initialised and how long it trains. `build.net_pr
 into Caffe nets; `make nets` writes them to nets/<name>/ and solvers/<name>.prototxt.
 `dataclasses.replace(variant, widths=(4,) * 6)` gives a narrow twin with the same geometry.
 
-Init kinds (what `caffe_fcn.surgery` does to start training):
-  'ilsvrc'        transplant the convolutionalised ILSVRC net `source` ('vgg16-fcn' or
-                  'alexnet-fcn', weights/<source>.caffemodel)
+Init kinds (what `caffe_fcn.surgery` does to start training) and their `sources`:
+  'ilsvrc'        transplant the convolutionalized ILSVRC net ('vgg16-fcn' or 'alexnet-fcn':
+                  weights/<source>.caffemodel, written by `make <source>`)
   'ilsvrc-depth'  the same, and conv1_1_bgrd takes conv1_1's RGB filters for its first three
                   input channels and their mean for the depth channel (NYUD color-depth)
-  'stage'         transplant the trained variant `source` (32s -> 16s -> 8s); new score
-                  layers start at zero
-  'streams'       transplant each trained single-stream variant of `source` into the stream
-                  of the same position in `inputs` (layer names + that stream's suffix)
+  'stage'         transplant the trained variant (32s -> 16s -> 8s); new score layers start at zero
+  'streams'       transplant each trained single-stream variant into the stream of the same
+                  position in `inputs` (layer names + that stream's suffix)
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -21,6 +20,7 @@ from typing import Optional
 from caffe_fcn.data.constants import (CONTEXT_CLASSES, NYUD_CLASSES, SIFTFLOW_GEOMETRIC_CLASSES,
                                       SIFTFLOW_SEMANTIC_CLASSES, VOC_CLASSES, VOC_MEAN_BGR)
 from caffe_fcn.errors import UserError
+from caffe_fcn.paths import default_run_dir, final_model, weights_file
 
 DATASETS = ('voc', 'nyud', 'siftflow', 'context')
 HEADS = ('32s', '16s', '8s', '8s-atonce')  # built by caffe_fcn.nets.heads
@@ -82,8 +82,26 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class Init:
+    """How a variant's starting weights are made (one of INIT_KINDS) and from what: `sources`, a
+    tuple of names (a single name is taken as a tuple of one)."""
     kind: str
-    source: object
+    sources: tuple
+
+    def __post_init__(self):
+        if isinstance(self.sources, str):
+            object.__setattr__(self, 'sources', (self.sources,))
+
+    @property
+    def upstream(self):
+        """The variants whose trained weights this init starts from (none for an ILSVRC start)."""
+        return self.sources if self.kind in ('stage', 'streams') else ()
+
+    def weights_files(self):
+        """[(weights file, command that makes it)], one per source, in order: weights/<source>.caffemodel
+        for an ILSVRC start, else the final model of each upstream variant's default run."""
+        if self.upstream:
+            return [(final_model(default_run_dir(s), s), 'make %s' % s) for s in self.upstream]
+        return [(weights_file(s), 'make %s' % s) for s in self.sources]
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,9 @@ def check_variant(v):
         fail('fusion %r needs at least two inputs' % v.fusion)
     if v.init.kind not in INIT_KINDS:
         fail('init kind %r is not one of %s' % (v.init.kind, INIT_KINDS))
+    if len(v.init.sources) != (len(v.inputs) if v.init.kind == 'streams' else 1):
+        fail('init %r starts from one source%s, got %s' % (
+            v.init.kind, ' per input' if v.init.kind == 'streams' else '', ', '.join(v.init.sources) or 'none'))
     if v.trunk not in FULL_WIDTHS:
         fail('trunk %r is not one of %s' % (v.trunk, tuple(FULL_WIDTHS)))
     try:
