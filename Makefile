@@ -57,10 +57,10 @@ weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel:
 # `make voc-fcn8s` trains voc-fcn32s, voc-fcn16s, then voc-fcn8s into runs/<variant>/, skipping every
 # stage whose runs/<stage>/<stage>.caffemodel exists; missing data or weights stop it at once with the
 # command to run. Pass solve options through SOLVE_ARGS, e.g. make voc-fcn8s SOLVE_ARGS="--gpu 0".
-VARIANTS := voc-fcn32s voc-fcn16s voc-fcn8s voc-fcn8s-atonce voc-fcn-alexnet \
-	nyud-fcn32s-color nyud-fcn32s-hha nyud-fcn32s-color-d nyud-fcn32s-color-hha \
-	siftflow-fcn32s siftflow-fcn16s siftflow-fcn8s \
-	pascalcontext-fcn32s pascalcontext-fcn16s pascalcontext-fcn8s
+# The variants are the registry's (caffe_fcn/nets/registry.py), listed by it: listing loads no Caffe,
+# so the system's python3 lists them too before `make setup` has made .venv.
+LIST_PYTHON := $(if $(wildcard $(PYTHON)),$(PYTHON),python3)
+VARIANTS := $(shell $(LIST_PYTHON) -m caffe_fcn.nets --list | cut -d' ' -f1)
 SOLVE_ARGS ?=
 .PHONY: $(VARIANTS)
 $(VARIANTS):
