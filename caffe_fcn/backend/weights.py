@@ -54,12 +54,6 @@ def layer_names(path):
     return list(_stored(path))
 
 
-def check_weights_fit(path, net, hint=''):
-    """Refuse, with the file and layer at fault, a weights file that would not load into `net`:
-    a layer the net needs that the file lacks, or a blob of another shape."""
-    _check_fits(path, _stored(path, hint), net, hint)
-
-
 def check_writable(path):
     """Refuse to replace an existing file (call it before any long work)."""
     if os.path.exists(path):
