@@ -23,20 +23,16 @@ from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, guarded
-from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.train.prerequisites import missing, start_weights
 from caffe_fcn.nets.files import NetFiles
-from caffe_fcn.paths import resolve
-from caffe_fcn.train.run_folder import default_run_dir, final_model, snapshot_files, snapshot_states
+from caffe_fcn.paths import default_run_dir, final_model, resolve
+from caffe_fcn.train.run_folder import snapshot_files, snapshot_states
 from caffe_fcn.evaluate.score import score, summary
 from caffe_fcn.surgery.stages import init_variant
 from caffe_fcn.errors import UserError
 
 class SolveError(UserError, RuntimeError):
-    pass
-
-
-class TrainingDiverged(SolveError):
-    pass
+    """A run that cannot start, resume or go on (missing inputs, a taken run folder, divergence)."""
 
 
 def check_fresh(run_dir, name):
@@ -121,8 +117,6 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     log = os.path.join(run_dir, metrics_log.LOG_NAME)
     predictions = os.path.join(run_dir, 'predictions') if save_predictions else None
     split = variant.data[variant.test_split].params['split']
-    problems = ['%s reads %s, which is missing or incomplete: run %s' % (variant.name, folder, how)
-                for folder, how in missing_data(variant).items()]
     if resume:
         resume = resolve(resume)
         if weights:
@@ -135,13 +129,9 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
                              % final_model(run_dir, variant.name))
     else:
         check_fresh(run_dir, variant.name)
-        init = ([(resolve(w), None) for w in weights] if weights else default_init_weights(variant))
-        for path, command in init:
-            if not os.path.isfile(path):
-                problems.append('%s starts from %s, which does not exist: %s' % (
-                    variant.name, path, 'run `%s`' % command if command else 'check --weights'))
+    problems = missing([variant], weights, start=not resume)
     if problems:
-        raise SolveError('\n'.join(problems))
+        raise SolveError('%s cannot start:\n%s' % (variant.name, '\n'.join(problems)))
 
     caffe = select_device(gpu)
     os.makedirs(os.path.join(run_dir, 'snapshots'), exist_ok=True)
@@ -154,9 +144,10 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         say('%s: resumed from %s at iteration %d' % (variant.name, resume, solver.iter))
         last_state = resume
     else:
-        report = init_variant(variant, solver.net, [read_weights(path) for path, _ in init])
-        metrics_log.append(log, dict(context, event='start', iteration=0, weights=[p for p, _ in init]))
-        say('%s: initialised from %s\n%s' % (variant.name, ', '.join(p for p, _ in init), report))
+        starts = [path for path, _ in start_weights(variant, weights)]
+        report = init_variant(variant, solver.net, [read_weights(path) for path in starts])
+        metrics_log.append(log, dict(context, event='start', iteration=0, weights=starts))
+        say('%s: initialised from %s\n%s' % (variant.name, ', '.join(starts), report))
         last_state = None
     test_net = solver.test_nets[0]
     test_net.share_with(solver.net)
@@ -185,7 +176,7 @@ def diverged(variant, nets, log, iteration, err, last_state):
     metrics_log.append(log, dict(event='diverged', variant=variant.name, iteration=iteration, output=err.output,
                             loss=err.value, last_snapshot=last_state))
     kept = ('the last good snapshot is %s' % last_state if last_state else 'no snapshot was taken yet')
-    return TrainingDiverged(
+    return SolveError(
         '%s diverged: %s at iteration %d. Stopped before its backward pass and without a snapshot of it; '
         '%s. Lower base_lr in %s and resume with --resume, or start again.'
         % (variant.name, err, iteration, kept, nets.solver_path))
