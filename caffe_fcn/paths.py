@@ -6,7 +6,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NETS = 'nets'        # nets/<variant>/<net>.prototxt, generated and checked in
 SOLVERS = 'solvers'  # solvers/<variant>.prototxt, generated and checked in
 WEIGHTS = 'weights'  # weights/<name>.caffemodel: downloaded and convolutionalized weights
-RUNS = 'runs'        # runs/<variant>/: what training writes (layout: caffe_fcn.train.run_folder)
+RUNS = 'runs'        # runs/<variant>/: what training writes (layout: caffe_fcn.train.solve)
 
 
 def resolve(path):
@@ -21,7 +21,7 @@ def weights_file(name):
 
 
 def default_run_dir(variant_name):
-    """runs/<variant>/, where training a variant writes unless told otherwise."""
+    """runs/<variant>/, where training a variant writes unless told otherwise (its layout: caffe_fcn.train.solve)."""
     return resolve(os.path.join(RUNS, variant_name))
 
 

@@ -7,13 +7,24 @@ each round, log every round; resume from a solverstate; stop at once when the lo
 VARIANT is a registry name (voc-fcn32s) or its folder (nets/voc-fcn32s); its checked-in nets and
 solver (solvers/<variant>.prototxt) are read.
 
-A run directory (default runs/<variant>/; its layout: caffe_fcn.train.run_folder) holds the metrics log, HDF5
-snapshots after every round (resume from a .solverstate.h5), optionally the test predictions of
-every round, and, when the last round is done, the final <variant>.caffemodel that the next stage
-starts from. Nothing in it is ever replaced: a fresh run needs an empty directory, a resume appends.
+A run folder (default runs/<variant>/, or --out) holds what the run writes:
+
+  metrics.jsonl            the metrics log (caffe_fcn.train.metrics_log)
+  snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every round
+  predictions/iter_<N>/    with --save-predictions: the test split's predictions as palette PNGs
+  <variant>.caffemodel     the final weights (binary), when the last round is done: what the next
+                           stage starts from
+
+Nothing in it is ever replaced: a fresh run needs an empty folder, a resume appends.
+
+Snapshots are in Caffe's HDF5 format. A VGG16 FCN's caffemodel is about 540 MB, and so is its
+solverstate (the momentum history), while Caffe's binary protobuf reader is capped: 2 GB in BVLC
+Caffe, but 512 MB in some Caffe builds users bring, where a binary snapshot could never be restored.
+HDF5 files have no cap in any build.
 """
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -26,13 +37,32 @@ from caffe_fcn.train.divergence import Diverged, guarded
 from caffe_fcn.train.prerequisites import missing, start_weights
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.paths import default_run_dir, final_model, resolve
-from caffe_fcn.train.run_folder import snapshot_files, snapshot_states
 from caffe_fcn.evaluate.score import score, summary
 from caffe_fcn.surgery.stages import init_variant
 from caffe_fcn.errors import UserError
 
+STATE = re.compile(r'_iter_(\d+)\.solverstate(\.h5)?$')
+
+
 class SolveError(UserError, RuntimeError):
     """A run that cannot start, resume or go on (missing inputs, a taken run folder, divergence)."""
+
+
+def snapshot_files(prefix, iteration):
+    """(caffemodel, solverstate) that Caffe writes for an HDF5 snapshot at `iteration`."""
+    stem = '%s_iter_%d' % (prefix, iteration)
+    return stem + '.caffemodel.h5', stem + '.solverstate.h5'
+
+
+def snapshot_states(run_dir):
+    """[(iteration, solverstate path)] of a run's snapshots, by iteration."""
+    folder = os.path.join(run_dir, 'snapshots')
+    found = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        match = STATE.search(name)
+        if match:
+            found.append((int(match.group(1)), os.path.join(folder, name)))
+    return sorted(found)
 
 
 def check_fresh(run_dir, name):
@@ -67,7 +97,7 @@ def solver_for_run(caffe, nets, run_dir, name, outputs):
     settings = nets.solver()
     settings.snapshot_prefix = os.path.join(run_dir, 'snapshots', name)
     settings.snapshot = 0
-    settings.snapshot_format = settings.HDF5  # why: see caffe_fcn.train.run_folder
+    settings.snapshot_format = settings.HDF5  # why: see the module's docstring
     with tempfile.TemporaryDirectory() as folder:
         run_settings = type(settings)()
         run_settings.CopyFrom(settings)
