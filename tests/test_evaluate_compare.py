@@ -102,8 +102,8 @@ def test_published_table_carries_section5_figures_with_sources():
 
 
 def test_paper_mode_lists_tables_1_2_and_appendix_a_with_commands_and_our_runs(tmp_path, monkeypatch, capsys):
-    from caffe_fcn.train import run_folder
-    monkeypatch.setattr(run_folder, 'RUNS', str(tmp_path / 'runs'))
+    from caffe_fcn import paths
+    monkeypatch.setattr(paths, 'RUNS', str(tmp_path / 'runs'))
     run = tmp_path / 'runs' / 'paper-table2' / 'voc-fcn8s'
     run.mkdir(parents=True)
     write_log(run / 'metrics.jsonl', round_record(8000, OURS, profile='paper-table2'))

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from caffe_fcn.backend import net_from_proto
-from caffe_fcn.nets import build, trunks
-from caffe_fcn.nets.registry import VARIANTS, get_variant
+from caffe_fcn.nets import build
+from caffe_fcn.nets.registry import STAGES, VARIANTS, get_variant
 
 HEIGHT, WIDTH = 576, 640  # large enough that the centre sees no padding (fc7 sees 404 px)
 EPS = 1e-3  # input scale: keeps AlexNet's LRN within 3e-5 of the identity
@@ -27,7 +27,7 @@ CENTRE = 40  # check a (2*CENTRE)^2 block around the image centre: every phase o
 
 def twin(variant):
     return dataclasses.replace(
-        variant, widths=(4,) * trunks.STAGES[variant.trunk],
+        variant, widths=(4,) * STAGES[variant.trunk],
         outputs=tuple(dataclasses.replace(o, classes=2) for o in variant.outputs))
 
 

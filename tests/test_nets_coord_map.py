@@ -5,6 +5,7 @@ import pytest
 from caffe import coord_map as caffe_coord_map
 
 from caffe_fcn.nets import heads, layers, trunks
+from caffe_fcn.nets.registry import STAGES
 from caffe_fcn.nets.coord_map import CoordMap, crop_offset, top_map
 from nets_support import caffe
 
@@ -14,7 +15,7 @@ L = caffe.layers
 def fcn(trunk, head):
     n = caffe.NetSpec()
     n.data = L.Input(shape=dict(dim=[1, 3, 64, 64]))
-    fc7 = trunks.TRUNKS[trunk](n, n.data, widths=(4,) * trunks.STAGES[trunk])
+    fc7 = trunks.TRUNKS[trunk](n, n.data, widths=(4,) * STAGES[trunk])
     n.score_fr = layers.score(fc7, 5)
     heads.upsample_head(n, n.score_fr, head, 5, n.data, 'score', trunk=trunk)
     return n

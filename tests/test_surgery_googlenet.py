@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from caffe_fcn.backend import import_caffe, net_from_proto
+from caffe_fcn.backend.weights import net_with_weights, read_weights, save_weights
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.trunks import CLASSIFIER_PAD1
@@ -21,6 +22,14 @@ from test_surgery_stages import upsample_filt
 
 WIDTHS = (4, 6, 4, 6, 8)
 AUXILIARY = ('loss1/conv', 'loss1/fc', 'loss1/classifier', 'loss2/conv', 'loss2/fc', 'loss2/classifier')
+
+
+def googlenet_fcn(path, out):
+    """make googlenet-fcn on a narrow twin: the classifier loaded from `path`, convolutionalized, saved."""
+    loaded = net_with_weights(ilsvrc.classifier('googlenet', widths=WIDTHS), path)
+    twin, report = convolutionalize('googlenet', loaded, widths=WIDTHS)
+    save_weights(twin, out)
+    return report
 
 
 @pytest.fixture(scope='module')
@@ -44,11 +53,11 @@ def bvlc_like(tmp_path_factory):
 def test_googlenet_fcn_keeps_the_trunk_and_drops_pooling_and_classifiers(bvlc_like, tmp_path):
     classifier, path = bvlc_like
     out = str(tmp_path / 'googlenet-fcn.caffemodel')
-    report = convolutionalize('googlenet', path, out, widths=WIDTHS)
+    report = googlenet_fcn(path, out)
     trunk = [name for name in classifier.params if name != 'loss3/classifier']
     assert report.copied == trunk and len(trunk) == 57  # 3 stem + 9 x 6 inception convolutions
     assert report.dropped == ['loss3/classifier'] and report.reshaped == [] and report.untouched == []
-    fcn = net_from_proto(ilsvrc.convolutionalised('googlenet', widths=WIDTHS), weights=out)
+    fcn = net_with_weights(ilsvrc.convolutionalized('googlenet', widths=WIDTHS), out)
     assert list(fcn.params) == trunk
     for name in trunk:
         for mine, theirs in zip(fcn.params[name], classifier.params[name]):
@@ -56,13 +65,12 @@ def test_googlenet_fcn_keeps_the_trunk_and_drops_pooling_and_classifiers(bvlc_li
 
 
 def test_the_fcn_trunk_computes_the_classifiers_features(bvlc_like, tmp_path):
-    """With the classifier's padding, the convolutionalised trunk on a 224 x 224 image gives the
+    """With the classifier's padding, the convolutionalized trunk on a 224 x 224 image gives the
     classifier's inception_5b/output, and its 7 x 7 mean through loss3/classifier the class scores."""
     classifier, path = bvlc_like
     out = str(tmp_path / 'googlenet-fcn.caffemodel')
-    convolutionalize('googlenet', path, out, widths=WIDTHS)
-    fcn = net_from_proto(ilsvrc.convolutionalised('googlenet', pad1=CLASSIFIER_PAD1['googlenet'], widths=WIDTHS),
-                         weights=out)
+    googlenet_fcn(path, out)
+    fcn = net_with_weights(ilsvrc.convolutionalized('googlenet', pad1=CLASSIFIER_PAD1['googlenet'], widths=WIDTHS), out)
     image = np.random.RandomState(0).randn(1, 3, 224, 224).astype(np.float32)
     classifier.blobs['data'].data[...] = image
     fcn.blobs['data'].data[...] = image
@@ -77,10 +85,10 @@ def test_the_fcn_trunk_computes_the_classifiers_features(bvlc_like, tmp_path):
 
 def test_voc_fcn_googlenet_starts_from_googlenet_fcn_with_zero_scores_and_bilinear_upscore(bvlc_like, tmp_path):
     classifier, path = bvlc_like
-    convolutionalize('googlenet', path, str(tmp_path / 'googlenet-fcn.caffemodel'), widths=WIDTHS)
+    googlenet_fcn(path, str(tmp_path / 'googlenet-fcn.caffemodel'))
     variant = dataclasses.replace(get_variant('voc-fcn-googlenet'), widths=WIDTHS)
     net = net_from_proto(net_proto(variant, 'deploy'))
-    report = init_variant(variant, net, str(tmp_path / 'googlenet-fcn.caffemodel'))
+    report = init_variant(variant, net, [read_weights(str(tmp_path / 'googlenet-fcn.caffemodel'))])
     assert report.untouched == ['score_fr'] and report.interpolated == ['upscore'] and report.dropped == []
     np.testing.assert_array_equal(net.params['inception_4c/5x5'][0].data,
                                   classifier.params['inception_4c/5x5'][0].data)

@@ -8,8 +8,8 @@ import train_fixtures
 from caffe_fcn.nets import build
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import VARIANTS, get_variant
-from caffe_fcn.paths import ROOT
-from caffe_fcn.train import chain, metrics_log, run_folder
+from caffe_fcn import paths
+from caffe_fcn.train import chain, metrics_log, prerequisites
 from caffe_fcn.train.recipes import RecipeError, with_profile
 from caffe_fcn.train.solve import train
 
@@ -73,13 +73,13 @@ def test_profiles_outside_the_paper_are_refused(name, recipe, table, message):
 
 
 def test_a_paper_chain_trains_into_its_own_folders_and_names_the_command(tmp_path, monkeypatch):
-    monkeypatch.setattr(run_folder, 'RUNS', str(tmp_path / 'runs'))
-    monkeypatch.setattr(chain, 'missing_data', lambda variant: {})
+    monkeypatch.setattr(paths, 'RUNS', str(tmp_path / 'runs'))
+    monkeypatch.setattr(prerequisites, 'missing_data', lambda variant: {})
     assert chain.remaining('voc-fcn8s', 'paper', 2) == ([], ['voc-fcn32s', 'voc-fcn16s', 'voc-fcn8s'])
     model = tmp_path / 'runs' / 'paper-table2' / 'voc-fcn16s' / 'voc-fcn16s.caffemodel'
-    assert chain.missing_inputs(['voc-fcn8s'], 'paper', 2) == [
+    assert prerequisites.missing([chain.profiled('voc-fcn8s', 'paper', 2)]) == [
         '%s does not exist (needed to start voc-fcn8s): run `make voc-fcn16s SOLVE_ARGS="--recipe paper '
-        '--table 2"`' % os.path.relpath(model, ROOT)]
+        '--table 2"`' % model]
     os.makedirs(model.parent)
     model.write_bytes(b'')
     assert chain.remaining('voc-fcn8s', 'paper', 2) == (['voc-fcn16s'], ['voc-fcn8s'])

@@ -11,6 +11,7 @@ import train_fixtures
 from caffe_fcn.backend import net_from_proto, select_device
 from caffe_fcn.nets import build
 from caffe_fcn.nets.coord_map import CoordMap
+from nets_support import with_input_layers
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.train import metrics_log
@@ -90,7 +91,7 @@ def test_the_fraction_of_dropped_cells_is_one_minus_p_and_every_head_shares_the_
 def twin_protos(p):
     """(plain, sampled) training nets of a narrow FCN-32s twin with Input layers, 70 x 90."""
     variant = dataclasses.replace(get_variant('voc-fcn32s'), widths=(4, 4, 8, 8, 8, 16))
-    plain = build.with_input_layers(variant, build.net_proto(variant, 'train'), 70, 90)
+    plain = with_input_layers(variant, build.net_proto(variant, 'train'), 70, 90)
     return plain, sampled(plain, variant.outputs, p, build.coarse_map(variant), seed=3)
 
 

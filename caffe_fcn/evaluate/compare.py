@@ -13,13 +13,12 @@ import json
 import os
 import sys
 
-from caffe_fcn import cli
-from caffe_fcn.train import metrics_log, run_folder
+from caffe_fcn import cli, paths
+from caffe_fcn.train import metrics_log
 from caffe_fcn.train.metrics_log import MetricsLogError
 from caffe_fcn.evaluate.published import (APPENDIX_A, METRICS, RESULTS, profiles_published_for,
                                           published_for, splits_published_for)
 from caffe_fcn.evaluate.upper_bound import RESULTS_NAME
-from caffe_fcn.paths import resolve
 
 METRIC_LABELS = {'pixel_accuracy': 'pixel accuracy', 'mean_accuracy': 'mean accuracy',
                  'mean_iu': 'mean IU', 'frequency_weighted_iu': 'f.w. IU'}
@@ -101,7 +100,7 @@ def as_markdown(title, header, rows, note):
 
 
 UPPER_BOUND_SPLIT = 'seg11valid'  # the VOC2011 val images outside SBD train: our "VOC2011 val subset"
-UPPER_BOUND_DIR = os.path.join(run_folder.RUNS, 'upper-bound', UPPER_BOUND_SPLIT)
+UPPER_BOUND_DIR = os.path.join(paths.RUNS, 'upper-bound', UPPER_BOUND_SPLIT)
 UPPER_BOUND_COMMAND = ('python -m caffe_fcn.evaluate.upper_bound --split %s --factors %s --out %s'
                        % (UPPER_BOUND_SPLIT, ','.join(map(str, APPENDIX_A)), UPPER_BOUND_DIR))
 
@@ -110,7 +109,7 @@ def _latest_scores(row):
     """Our latest scores for the run the row's command makes, or None when there is none yet."""
     if not row.variant:
         return None
-    path = os.path.join(run_folder.default_run_dir(row.variant, row.profile), metrics_log.LOG_NAME)
+    path = os.path.join(paths.default_run_dir(row.variant, row.profile), metrics_log.LOG_NAME)
     if not os.path.isfile(path):
         return None
     history = [r for r in metrics_log.rounds(metrics_log.read(path)) if r.get('split') == row.split]
@@ -147,7 +146,7 @@ def paper_tables():
 
 def _read_bound():
     """{factor: mean IU} from the upper-bound file, or {} without one."""
-    path = resolve(os.path.join(run_folder.RUNS, 'upper-bound', UPPER_BOUND_SPLIT, RESULTS_NAME))
+    path = paths.resolve(os.path.join(paths.RUNS, 'upper-bound', UPPER_BOUND_SPLIT, RESULTS_NAME))
     if not os.path.isfile(path):
         return {}
     with open(path) as f:

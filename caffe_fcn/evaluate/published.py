@@ -8,7 +8,7 @@ server can give ('VOC2012 test'); `profile` is the training profile that reprodu
 'paper-table1' / 'paper-table2' the paper's recipe on the splits of CVPR Table 1 / 2)."""
 from dataclasses import dataclass
 
-from caffe_fcn.train.prerequisites import make_command
+from caffe_fcn.nets.registry import make_command
 
 METRICS = ('pixel_accuracy', 'mean_accuracy', 'mean_iu', 'frequency_weighted_iu')
 

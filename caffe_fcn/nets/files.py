@@ -9,10 +9,10 @@ import os
 
 from google.protobuf import text_format
 
-from caffe_fcn.backend import import_caffe, net_from_proto, select_device
+from caffe_fcn.backend import import_caffe, select_device
 from caffe_fcn.nets import build
 from caffe_fcn.paths import resolve
-from caffe_fcn.backend.weights import load_weights
+from caffe_fcn.backend.weights import net_with_weights
 from caffe_fcn.errors import UserError
 
 
@@ -81,19 +81,17 @@ class NetFiles:
         if split:
             params['split'] = split
             data[0].python_param.param_str = repr(params)
-        return _loaded_net(proto, weights, self), params['split']
+        return self._net(proto, weights), params['split']
 
     def deploy_net(self, weights, gpu=None):
         """caffe.Net of the variant's deploy net (Input layers, no loss) with `weights`."""
         select_device(gpu)
-        return _loaded_net(self.net_param('deploy'), weights, self)
+        return self._net(self.net_param('deploy'), weights)
 
-
-def _loaded_net(proto, weights, files):
-    """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
-    net = net_from_proto(proto)
-    load_weights(net, resolve(weights), '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name))
-    return net
+    def _net(self, proto, weights):
+        """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
+        return net_with_weights(proto, resolve(weights), '(%s expects weights of variant %s)'
+                                % (self.net_dir, self.variant.name))
 
 
 def _read_text_proto(path, message):

@@ -4,13 +4,14 @@
 by layer name: VGG16 as `VGG_ILSVRC_16_layers` (224x224 input, fc6/fc7 4096, fc8 1000),
 AlexNet as CaffeNet (`bvlc_reference_caffenet` layout, pool before LRN, 227x227 input) and
 GoogLeNet as `bvlc_googlenet` (224x224 input, average pooling, loss3/classifier 1000).
-`convolutionalised(trunk)` is its twin with the same layer names but fc6/fc7/fc8 as
+`convolutionalized(trunk)` is its twin with the same layer names but fc6/fc7/fc8 as
 convolutions (GoogLeNet: its trunk, without average pooling and classifier), and the FCN padding
 (pad1=100) by default: the net whose weights (weights/vgg16-fcn.caffemodel,
 weights/alexnet-fcn.caffemodel, weights/googlenet-fcn.caffemodel) the 32s variants start from.
 """
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets import layers
+from caffe_fcn.nets.registry import VariantError
 from caffe_fcn.nets.trunks import CLASSIFIER_PAD1, FCN_PAD1, TRUNKS
 
 caffe = import_caffe()
@@ -24,7 +25,7 @@ GOOGLENET_POOL = 7  # pool5/7x7_s1: the average over the 7 x 7 grid of a 224 x 2
 
 def _check_trunk(trunk):
     if trunk not in TRUNKS:
-        raise ValueError('unknown trunk %r; choose one of %s' % (trunk, sorted(TRUNKS)))
+        raise VariantError('unknown trunk %r; choose one of %s' % (trunk, sorted(TRUNKS)))
 
 
 def _build(trunk, fc, pad1, widths, classes, size):
@@ -61,7 +62,7 @@ def classifier(trunk, widths=None, classes=ILSVRC_CLASSES, size=None):
     return _build(trunk, 'fc', CLASSIFIER_PAD1[trunk], widths, classes, size)
 
 
-def convolutionalised(trunk, pad1=FCN_PAD1, widths=None, classes=ILSVRC_CLASSES, size=None):
+def convolutionalized(trunk, pad1=FCN_PAD1, widths=None, classes=ILSVRC_CLASSES, size=None):
     """The classifier with fc6/fc7/fc8 as convolutions; pad1=CLASSIFIER_PAD1[trunk] gives the
     exact fully convolutional equivalent of `classifier(trunk)`. GoogLeNet's is its trunk alone."""
     return _build(trunk, 'conv', pad1, widths, classes, size)

@@ -5,7 +5,7 @@ lr_mult 2 / decay_mult 0 (LEARNED), except where a trunk carries none (CAFFE_DEF
 trunk, so Caffe's lr_mult 1 / decay_mult 1 apply to weights and biases alike). FROZEN stops a
 layer's weights and bias from learning (FCN-32s-fixed's trunk). No layer carries a filler: trunk weights come from surgery, score
 layers start at Caffe's zero default, and deconvolutions are filled with bilinear kernels by
-surgery (`caffe_fcn.surgery.interp`) and never learn (lr_mult 0).
+surgery (`caffe_fcn.surgery.bilinear.interp`) and never learn (lr_mult 0).
 """
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets.coord_map import crop_offset

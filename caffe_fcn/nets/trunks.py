@@ -19,17 +19,10 @@ reachable by name, e.g. n['pool4' + suffix].
 import functools
 
 from caffe_fcn.nets import layers
+from caffe_fcn.nets.registry import VariantError, check_widths
 
 FCN_PAD1 = 100
 CLASSIFIER_PAD1 = {'vgg16': 1, 'alexnet': 0, 'googlenet': 3}
-# Stage widths: VGG16 conv1_x, conv2_x, conv3_x, conv4_x, conv5_x, fc6/fc7;
-# AlexNet conv1, conv2, conv3, conv4, conv5, fc6/fc7; GoogLeNet conv1, conv2, inception 3, 4, 5,
-# whose full widths differ per branch (GOOGLENET_STEM, INCEPTION below): a narrow twin gives every
-# convolution of a stage the stage's width.
-FULL_WIDTHS = {'vgg16': (64, 128, 256, 512, 512, 4096),
-               'alexnet': (96, 256, 384, 384, 256, 4096),
-               'googlenet': None}
-STAGES = {'vgg16': 6, 'alexnet': 6, 'googlenet': 5}
 FC6_KERNEL = {'vgg16': 7, 'alexnet': 6}
 FC_FORMS = ('conv', 'fc')
 # The reference release's param specs of the trunk layers: VGG16's carry the 1/1, 2/0 pair,
@@ -40,22 +33,6 @@ PARAMS = {'vgg16': layers.LEARNED, 'alexnet': layers.CAFFE_DEFAULTS, 'googlenet'
 
 def trunk_param(trunk, frozen):
     return layers.FROZEN if frozen else PARAMS[trunk]
-
-
-def check_widths(trunk, widths):
-    """The widths to build with: the full ones for None, else a validated tuple, one per stage."""
-    if widths is None:
-        return FULL_WIDTHS[trunk]
-    widths = tuple(widths)
-    if len(widths) != STAGES[trunk] or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0
-                                               for w in widths):
-        raise ValueError('widths for the %s trunk must be %d positive integers (one per stage%s); got %r'
-                         % (trunk, STAGES[trunk], ', like %s' % (FULL_WIDTHS[trunk],) if FULL_WIDTHS[trunk]
-                            else ': conv1, conv2, inception 3, 4, 5', widths))
-    if trunk == 'alexnet' and any(w % 2 for w in widths[:5]):
-        raise ValueError('widths for the alexnet trunk: conv1..conv5 widths must be even '
-                         '(conv2, conv4 and conv5 use 2 groups); got %r' % (widths,))
-    return widths
 
 
 def _check_fc(fc):
@@ -176,7 +153,7 @@ def googlenet(n, bottom, suffix='', widths=None, pad1=FCN_PAD1, fc='conv', dropo
     auxiliary classifiers, are not part of the trunk: FCN discards them)."""
     _check_fc(fc)
     if suffix:
-        raise ValueError('the googlenet trunk is built for single-stream nets only')
+        raise VariantError('the googlenet trunk is built for single-stream nets only')
     widths = check_widths('googlenet', widths)
     stem = GOOGLENET_STEM if widths is None else (widths[0], widths[1], widths[1])
     modules = INCEPTION if widths is None else {

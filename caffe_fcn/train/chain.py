@@ -4,36 +4,22 @@
                                             [--loss-sampling P] [--recipe paper [--table 1|2]]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
-convolutionalised VGG16 (weights/vgg16-fcn.caffemodel). A stage is done when its run left
-runs/<stage>/<stage>.caffemodel. Before anything trains, the datasets and the ILSVRC weights of
-all remaining stages are checked, and whatever is missing is listed with the command that makes it.
+convolutionalized VGG16 (weights/vgg16-fcn.caffemodel): each stage's registry `init` names the
+stages upstream of it. A stage is done when its run left runs/<stage>/<stage>.caffemodel. Before
+anything trains, the datasets and start weights of all remaining stages are checked, and whatever
+is missing is listed with the command that makes it. With --recipe/--table every stage trains under
+that training profile (caffe_fcn.train.recipes), into runs/<profile>/<stage>/.
 """
 import os
 import sys
 
 from caffe_fcn import cli
-from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
-from caffe_fcn.paths import ROOT
+from caffe_fcn.paths import default_run_dir, final_model
+from caffe_fcn.train.prerequisites import missing
 from caffe_fcn.train.recipes import table_of, with_profile
-from caffe_fcn.train.run_folder import default_run_dir, final_model
-from caffe_fcn.train.solve import train
-from caffe_fcn.errors import UserError
-
-
-def sources(name):
-    """The variants whose trained weights `name` starts from (none for an ILSVRC start)."""
-    init = get_variant(name).init
-    return {'stage': (init.source,), 'streams': init.source}.get(init.kind, ())
-
-
-def stages(name):
-    """Every variant in `name`'s chain, sources first, `name` last."""
-    order = []
-    for source in sources(name):
-        order += [stage for stage in stages(source) if stage not in order]
-    return order + [name]
+from caffe_fcn.train.solve import SolveError, train
 
 
 def profiled(name, recipe='heavy', table=None):
@@ -48,37 +34,15 @@ def stage_model(name, recipe='heavy', table=None):
 
 def remaining(name, recipe='heavy', table=None):
     """(trained stages it can start from, stages still to train in order) for variant `name`: the
-    sources of a trained stage are not needed. Every stage trains under the same profile."""
+    stages upstream of a trained stage are not needed. Every stage trains under the same profile."""
     if os.path.exists(stage_model(name, recipe, table)):
         return [name], []
     done, todo = [], []
-    for source in sources(name):
+    for source in get_variant(name).init.upstream:
         source_done, source_todo = remaining(source, recipe, table)
         done += [s for s in source_done if s not in done]
         todo += [s for s in source_todo if s not in todo]
     return done, todo + [name]
-
-
-def missing_inputs(names, recipe='heavy', table=None):
-    """Lines naming each missing dataset or start weights file of the stages `names`, with the
-    command that makes it. Weights that an earlier stage of `names` produces are not missing."""
-    datasets, weights = {}, {}
-    for name in names:
-        variant = profiled(name, recipe, table)
-        for folder, how in missing_data(variant).items():
-            datasets.setdefault((folder, how), []).append(name)
-        for path, command in default_init_weights(variant):
-            made_here = any(path == stage_model(n, recipe, table) for n in names)
-            if not os.path.isfile(path) and not made_here:
-                weights.setdefault((os.path.relpath(path, ROOT), '`%s`' % command), []).append(name)
-    return (['%s is missing or incomplete (read by %s): run %s' % (folder, ', '.join(users), how)
-             for (folder, how), users in datasets.items()] +
-            ['%s does not exist (needed to start %s): run %s' % (path, ', '.join(users), how)
-             for (path, how), users in weights.items()])
-
-
-class CannotStart(UserError):
-    """Datasets or start weights of the chain are missing."""
 
 
 def main(argv=None):
@@ -97,9 +61,9 @@ def _chain(args):
     done, todo = remaining(name, **profile)
     for stage in done:
         print('%s: trained, skipped (%s)' % (stage, os.path.relpath(stage_model(stage, **profile))))
-    problems = missing_inputs(todo, **profile)
+    problems = missing([profiled(stage, **profile) for stage in todo])
     if problems:
-        raise CannotStart('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
+        raise SolveError('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
     for stage in todo:
         print('%s: training (stage %d of %d)' % (stage, todo.index(stage) + 1, len(todo)))
         nets = NetFiles(get_variant(stage))

@@ -22,7 +22,7 @@ e.g. runs/paper-table1/voc-fcn-alexnet/, with its nets generated into that folde
 """
 import dataclasses
 
-from caffe_fcn.data.voc import VOC_MEAN_BGR
+from caffe_fcn.data.constants import VOC_MEAN_BGR
 from caffe_fcn.errors import UserError
 from caffe_fcn.nets.registry import SEED, DataSpec, get_variant
 
@@ -62,7 +62,7 @@ def _stage_depth(variant):
     """How many skip stages lie between `variant` and its ILSVRC start (32s: 0, 16s: 1, 8s: 2)."""
     depth = 0
     while variant.init.kind == 'stage':
-        variant, depth = get_variant(variant.init.source), depth + 1
+        variant, depth = get_variant(variant.init.sources[0]), depth + 1
     return depth
 
 
@@ -95,14 +95,6 @@ def with_profile(variant, recipe=DEFAULT, table=None):
     if recipe == 'paper':
         changes.update(solver=_paper_solver(dataclasses.replace(variant, **changes)), normalize_loss=True)
     return dataclasses.replace(variant, **changes)
-
-
-def cli_args(profile):
-    """The solve/chain options that select `profile` ('' for the default)."""
-    if profile == DEFAULT:
-        return ''
-    recipe, _, table = profile.partition('-table')
-    return '--recipe %s --table %s' % (recipe, table)
 
 
 def table_of(name, recipe=DEFAULT, table=None):

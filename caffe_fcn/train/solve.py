@@ -3,17 +3,32 @@ each round, log every round; resume from a solverstate; stop at once when the lo
 
     python solve.py VARIANT [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
                     [--resume SOLVERSTATE] [--out DIR] [--save-predictions]
+                    [--loss-sampling P] [--recipe heavy|paper] [--table 1|2]
 
 VARIANT is a registry name (voc-fcn32s) or its folder (nets/voc-fcn32s); its checked-in nets and
-solver (solvers/<variant>.prototxt) are read.
+solver (solvers/<variant>.prototxt) are read. A training profile other than the registry's own
+(--recipe, --table: caffe_fcn.train.recipes) generates its nets and solver into the run folder's
+nets/ instead; --loss-sampling P samples the loss as the paper's Figure 5 (caffe_fcn.train.sampling).
 
-A run directory (default runs/<variant>/; its layout: caffe_fcn.train.run_folder) holds the metrics log, HDF5
-snapshots after every round (resume from a .solverstate.h5), optionally the test predictions of
-every round, and, when the last round is done, the final <variant>.caffemodel that the next stage
-starts from. Nothing in it is ever replaced: a fresh run needs an empty directory, a resume appends.
+A run folder (default runs/<variant>/, runs/<profile>/<variant>/ for another profile, or --out)
+holds what the run writes:
+
+  metrics.jsonl            the metrics log (caffe_fcn.train.metrics_log)
+  snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every round
+  predictions/iter_<N>/    with --save-predictions: the test split's predictions as palette PNGs
+  <variant>.caffemodel     the final weights (binary), when the last round is done: what the next
+                           stage starts from
+
+Nothing in it is ever replaced: a fresh run needs an empty folder, a resume appends.
+
+Snapshots are in Caffe's HDF5 format. A VGG16 FCN's caffemodel is about 540 MB, and so is its
+solverstate (the momentum history), while Caffe's binary protobuf reader is capped: 2 GB in BVLC
+Caffe, but 512 MB in some Caffe builds users bring, where a binary snapshot could never be restored.
+HDF5 files have no cap in any build.
 """
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -23,23 +38,38 @@ from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, guarded
-from caffe_fcn.train.sampling import check_probability, sampled
 from caffe_fcn.train.recipes import with_profile
+from caffe_fcn.train.sampling import check_probability, sampled
 from caffe_fcn.nets.build import coarse_map
-from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.train.prerequisites import missing, start_weights
 from caffe_fcn.nets.files import NetFiles
-from caffe_fcn.paths import resolve
-from caffe_fcn.train.run_folder import default_run_dir, final_model, snapshot_files, snapshot_states
+from caffe_fcn.paths import default_run_dir, final_model, resolve
 from caffe_fcn.evaluate.score import score, summary
 from caffe_fcn.surgery.stages import init_variant
 from caffe_fcn.errors import UserError
 
+STATE = re.compile(r'_iter_(\d+)\.solverstate(\.h5)?$')
+
+
 class SolveError(UserError, RuntimeError):
-    pass
+    """A run that cannot start, resume or go on (missing inputs, a taken run folder, divergence)."""
 
 
-class TrainingDiverged(SolveError):
-    pass
+def snapshot_files(prefix, iteration):
+    """(caffemodel, solverstate) that Caffe writes for an HDF5 snapshot at `iteration`."""
+    stem = '%s_iter_%d' % (prefix, iteration)
+    return stem + '.caffemodel.h5', stem + '.solverstate.h5'
+
+
+def snapshot_states(run_dir):
+    """[(iteration, solverstate path)] of a run's snapshots, by iteration."""
+    folder = os.path.join(run_dir, 'snapshots')
+    found = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        match = STATE.search(name)
+        if match:
+            found.append((int(match.group(1)), os.path.join(folder, name)))
+    return sorted(found)
 
 
 def check_fresh(run_dir, name):
@@ -75,7 +105,7 @@ def solver_for_run(caffe, nets, run_dir, name, outputs, loss_sampling=1):
     settings = nets.solver()
     settings.snapshot_prefix = os.path.join(run_dir, 'snapshots', name)
     settings.snapshot = 0
-    settings.snapshot_format = settings.HDF5  # why: see caffe_fcn.train.run_folder
+    settings.snapshot_format = settings.HDF5  # why: see the module's docstring
     train_net = nets.net_param(nets.variant.train_split)
     if loss_sampling != 1:
         settings.iter_size = check_probability(loss_sampling, settings.iter_size)
@@ -134,8 +164,6 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     log = os.path.join(run_dir, metrics_log.LOG_NAME)
     predictions = os.path.join(run_dir, 'predictions') if save_predictions else None
     split = variant.data[variant.test_split].params['split']
-    problems = ['%s reads %s, which is missing or incomplete: run %s' % (variant.name, folder, how)
-                for folder, how in missing_data(variant).items()]
     if resume:
         resume = resolve(resume)
         if weights:
@@ -148,13 +176,9 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
                              % final_model(run_dir, variant.name))
     else:
         check_fresh(run_dir, variant.name)
-        init = ([(resolve(w), None) for w in weights] if weights else default_init_weights(variant))
-        for path, command in init:
-            if not os.path.isfile(path):
-                problems.append('%s starts from %s, which does not exist: %s' % (
-                    variant.name, path, 'run `%s`' % command if command else 'check --weights'))
+    problems = missing([variant], weights, start=not resume)
     if problems:
-        raise SolveError('\n'.join(problems))
+        raise SolveError('%s cannot start:\n%s' % (variant.name, '\n'.join(problems)))
 
     caffe = select_device(gpu)
     os.makedirs(os.path.join(run_dir, 'snapshots'), exist_ok=True)
@@ -171,9 +195,10 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         say('%s: resumed from %s at iteration %d' % (variant.name, resume, solver.iter))
         last_state = resume
     else:
-        report = init_variant(variant, solver.net, [read_weights(path) for path, _ in init])
-        metrics_log.append(log, dict(context, event='start', iteration=0, weights=[p for p, _ in init]))
-        say('%s: initialised from %s\n%s' % (variant.name, ', '.join(p for p, _ in init), report))
+        starts = [path for path, _ in start_weights(variant, weights)]
+        report = init_variant(variant, solver.net, [read_weights(path) for path in starts])
+        metrics_log.append(log, dict(context, event='start', iteration=0, weights=starts))
+        say('%s: initialised from %s\n%s' % (variant.name, ', '.join(starts), report))
         last_state = None
     test_net = solver.test_nets[0]
     test_net.share_with(solver.net)
@@ -203,7 +228,7 @@ def diverged(variant, nets, log, iteration, err, last_state):
     metrics_log.append(log, dict(event='diverged', variant=variant.name, iteration=iteration, output=err.output,
                             loss=err.value, last_snapshot=last_state))
     kept = ('the last good snapshot is %s' % last_state if last_state else 'no snapshot was taken yet')
-    return TrainingDiverged(
+    return SolveError(
         '%s diverged: %s at iteration %d. Stopped before its backward pass and without a snapshot of it; '
         '%s. Lower base_lr in %s and resume with --resume, or start again.'
         % (variant.name, err, iteration, kept, nets.solver_path))
