@@ -18,7 +18,9 @@ from typing import Optional
 import numpy as np
 
 from bench.peak_rss import REPORT
+from caffe_fcn import cli
 from caffe_fcn.machine import cpu_model as cpu_model_name
+from caffe_fcn.nets.registry import VARIANTS
 from caffe_fcn.backend import build_flags, import_caffe
 from caffe_fcn.paths import ROOT
 from caffe_fcn.errors import UserError
@@ -142,11 +144,6 @@ def run_module(module, *args):
     return ChildRun(seconds, report['peak_rss_mib'], report, stdout)
 
 
-def report_line(figures):
-    """A line of figures a worker process prints for its parent (see reports)."""
-    return REPORT + json.dumps(figures)
-
-
 def reports(stdout, who):
     """The figures of every report line in `stdout`, merged in order."""
     merged = {}
@@ -218,8 +215,7 @@ def names_from(known, what):
 
 def argument_parser(name, description, measures=True):
     """The options every benchmark takes; `measures=False` for one that only reads logs."""
-    parser = argparse.ArgumentParser(prog='python -m bench.' + name, description=description,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.parser('python -m bench.' + name, description, 'python -m bench.%s%s' % (name, ' --quick' * measures))
     if not measures:
         parser.set_defaults(runs=1, quick=False)
         return parser
@@ -229,6 +225,23 @@ def argument_parser(name, description, measures=True):
                         help='tiny sizes: a smoke pass proving the script works; its figures are not '
                              'to be quoted (written to bench/results/<name>-quick.json)')
     return parser
+
+
+def add_variants(parser, count, quick):
+    """--variants A,B: the deploy nets a benchmark times (default: all `count`; with --quick, `quick`)."""
+    parser.add_argument('--variants', type=names_from(VARIANTS, 'variant(s)'),
+                        help='comma-separated deploy nets to time (default: all %d; --quick: %s)' % (count, ', '.join(quick)))
+
+
+def add_repeats(parser, default):
+    """--repeats N: timed forwards per net and run, the fastest kept."""
+    parser.add_argument('--repeats', type=positive_int, default=default,
+                        help='timed forwards per net and run, the fastest kept (default %d)' % default)
+
+
+def add_images(parser, default):
+    """--images N: how many images a benchmark works through."""
+    parser.add_argument('--images', type=positive_int, help='images to work through (default %d)' % default)
 
 
 def flat_lines(figures, prefix=''):
@@ -322,9 +335,8 @@ def run_benchmark(name, args, argv, settings, measure, targets=None, notes=None,
     return record
 
 
-def run_main(main):
-    """Run a benchmark's main(); a BenchError ends it with its message and exit status 1."""
-    try:
-        main()
-    except BenchError as err:
-        sys.exit('bench: %s' % err)
+def run_main(main, name):
+    """Run benchmark `name`'s main(); a BenchError (or any UserError) ends it with one line and exit status 2."""
+    def benchmark():
+        main()  # its return value is the results record, not an exit status
+    sys.exit(cli.guarded('python -m bench.' + name, benchmark))

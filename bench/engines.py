@@ -6,15 +6,16 @@
             (bench/flops.py's FLOPs over the machine's best sgemm rate, as bench/throughput.py), ONNX
             Runtime's time over Caffe's; and full-size parity: the worst |ONNX Runtime - Caffe| over each
             score map's range, and the share of pixels whose argmax agrees
-  memory    FCN-8s loaded and run forward (3 times at 500x500) in a process of its own per engine: peak RSS;
+  memory    FCN-8s loaded and run forward (3 times at 500x500) in a process of its own per engine
+            (bench/engine_forward.py): peak RSS;
             for ONNX Runtime both the first session of the exported file (which optimises it and saves the
             optimised copy, see caffe_fcn/export/runtime.py) and a later one (which loads that copy)
   settings  FCN-8s on ONNX Runtime, one process per setting: intra-op threads (1 or every usable core),
             graph optimisation level (none, basic, extended, all), memory arena (on or off), idle threads
             spinning (ORT's default) or sleeping
-  infer     caffe_fcn.evaluate.infer.infer of FCN-8s per engine (ONNX Runtime from the exported .onnx): cold,
-            from process start to the PNGs of one 500x500 image; warm, per image over --images (the
-            first excluded); peak RSS of each process
+  infer     caffe_fcn.evaluate.infer.infer of FCN-8s per engine (bench/infer_sides.py's `ours`; ONNX Runtime from
+            the exported .onnx): cold, from process start to the PNGs of one 500x500 image; warm, per image
+            over --images (the gaps after the first); peak RSS of each process
   score     caffe_fcn.evaluate.score.score of the FCN-8s val net over --score-images VOC-size (500x375)
             fixture images per engine: seconds per image, pixels predicted differently, mean IU difference
 
@@ -37,6 +38,7 @@ from bench.infer import last_written, read_through, write_images
 from bench.nets import bench_variant, fill_inputs, load_net, randomize, set_input_size, write_net
 from bench.throughput import FULL as THROUGHPUT_FULL, QUICK as THROUGHPUT_QUICK, QUICK_VARIANTS
 from bench.throughput import caffe_sgemm_gflops, numpy_sgemm_gflops
+from caffe_fcn.backend.weights import save_weights
 from caffe_fcn.evaluate.score import score
 from caffe_fcn.export import engine
 from caffe_fcn.export.convert import caffe_to_onnx
@@ -51,7 +53,7 @@ VARIANT = 'voc-fcn8s'
 ENGINES = ('caffe', 'onnxruntime')
 FULL = dict(size=500, images=4, score_images=3, score_size=VOC_IMAGE, forwards=3)
 QUICK = dict(size=64, images=3, score_images=2, score_size=(75, 100), forwards=2)
-#: (name, engine_sides options) of the ONNX Runtime settings compared; 'chosen' is runtime.py's.
+#: (name, bench/engine_forward.py options) of the ONNX Runtime settings compared; 'chosen' is runtime.py's.
 SETTINGS = (('chosen: all cores, ORT_ENABLE_ALL, arena', []),
             ('1 thread', ['--threads', '1']),
             ('ORT_DISABLE_ALL', ['--level', 'ORT_DISABLE_ALL']),
@@ -121,8 +123,7 @@ def prepare(folder, quick):
     nets = NetFiles.written(bench_variant(VARIANT, quick), os.path.join(folder, VARIANT))
     net = load_net(nets.proto('deploy'))
     randomize(net)
-    weights = os.path.join(folder, 'random.caffemodel')
-    net.save(weights)
+    weights = save_weights(net, os.path.join(folder, 'random.caffemodel'))
     del net
     model = write_model(variant_model(nets, weights), os.path.join(folder, VARIANT + '.onnx'))
     gc.collect()
@@ -130,23 +131,23 @@ def prepare(folder, quick):
 
 
 def child_forward(side, files, sizes, options=()):
-    """(best forward seconds, load seconds, peak RSS MiB) of one engine_sides forward process."""
+    """(best forward seconds, load seconds, peak RSS MiB) of one bench/engine_forward.py process."""
     nets, weights, model = files
-    where = (['--deploy', nets.proto('deploy'), '--weights', weights] if side == 'caffe' else ['--model', model])
-    child = common.run_module('bench.engine_sides', 'forward', side, *where, '--size', sizes['size'],
+    where = [nets.proto('deploy'), weights] if side == 'caffe' else [model]
+    child = common.run_module('bench.engine_forward', side, *where, '--size', sizes['size'],
                               '--forwards', sizes['forwards'], *options)
     return {'forward_s': min(child.report['forward_s']), 'load_s': child.report['load_s'],
             'peak_rss_mib': child.peak_rss_mib}
 
 
 def child_infer(side, files, folder, images, tag):
-    """(seconds from spawn to the last PNG, gaps between images' PNGs, peak RSS MiB) of one infer process."""
+    """(seconds from spawn to the last PNG, gaps between images' PNGs, peak RSS MiB) of one infer process
+    (bench/infer_sides.py's `ours`, on engine `side`)."""
     nets, weights, model = files
     out = os.path.join(folder, 'infer-%s-%s' % (side, tag))
     start = time.time()
-    child = common.run_module('bench.engine_sides', 'infer', side, *images, '--variant', VARIANT,
-                              '--net-dir', nets.net_dir, '--weights', weights if side == 'caffe' else model,
-                              '--out', out)
+    child = common.run_module('bench.infer_sides', 'ours', *images, '--variant', VARIANT, '--net-dir', nets.net_dir,
+                              '--weights', weights if side == 'caffe' else model, '--out', out, '--engine', side)
     return last_written(out) - start, np.diff(child.report['written_at']), child.peak_rss_mib
 
 
@@ -253,13 +254,9 @@ def rows(median):
 
 def main(argv=None):
     parser = common.argument_parser('engines', __doc__)
-    parser.add_argument('--variants', type=common.names_from(VARIANTS, 'variant(s)'),
-                        help='comma-separated deploy nets to time (default: all %d; --quick: %s)'
-                             % (len(VARIANTS), ', '.join(QUICK_VARIANTS)))
-    parser.add_argument('--repeats', type=common.positive_int, default=2,
-                        help='timed forwards per net, engine and run, the fastest kept (default 2)')
-    parser.add_argument('--images', type=common.positive_int, help='images per warm infer process, at least 3 '
-                        '(default %d)' % FULL['images'])
+    common.add_variants(parser, len(VARIANTS), QUICK_VARIANTS)
+    common.add_repeats(parser, 2)
+    common.add_images(parser, FULL['images'])  # per warm infer process, at least 3
     argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
     if args.variants is None:
@@ -282,4 +279,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    common.run_main(main)
+    common.run_main(main, 'engines')

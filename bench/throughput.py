@@ -142,11 +142,8 @@ def rows(median):
 
 def main(argv=None):
     parser = common.argument_parser('throughput', __doc__)
-    parser.add_argument('--variants', type=common.names_from(VARIANTS, 'variant(s)'),
-                        help='comma-separated deploy nets to time (default: all %d; --quick: %s)'
-                             % (len(VARIANTS), ', '.join(QUICK_VARIANTS)))
-    parser.add_argument('--repeats', type=common.positive_int, default=1,
-                        help='timed forwards per net and run, the fastest kept (default 1)')
+    common.add_variants(parser, len(VARIANTS), QUICK_VARIANTS)
+    common.add_repeats(parser, 1)
     argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
     if args.variants is None:
@@ -159,4 +156,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    common.run_main(main)
+    common.run_main(main, 'throughput')

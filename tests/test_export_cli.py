@@ -1,5 +1,5 @@
-"""python -m caffe_fcn.export: the file it writes (through a temporary name, never over an existing one
-unless --force), what the model says about its inputs, and one-line errors for bad weights."""
+"""python -m caffe_fcn.export: the files it writes (through temporary names, never over existing ones),
+what the model says about its inputs, and one-line errors for bad weights."""
 import json
 import os
 
@@ -7,11 +7,22 @@ import numpy as np
 import onnx
 import pytest
 
-from caffe_fcn.export.__main__ import main
+from caffe_fcn.export import __main__ as export_cli
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.export.describe import preprocessing, read_metadata
 from caffe_fcn.export.runtime import forward, optimised_copy, session
 from caffe_fcn.nets.registry import get_variant
+from cli_support import assert_user_error
 from test_export_parity import caffe_forward, random_twin
+
+PROG = 'python -m caffe_fcn.export'
+
+
+def main(argv, monkeypatch, nets=None):
+    """The CLI on the registered variant's name, `nets` (a twin's files) standing in for nets/<variant>."""
+    if nets is not None:
+        monkeypatch.setattr(export_cli, 'NetFiles', lambda variant: NetFiles(variant, nets.net_dir))
+    return export_cli.main(argv)
 
 
 @pytest.fixture(autouse=True)
@@ -20,11 +31,11 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv('CAFFE_FCN_CACHE', str(tmp_path / 'cache'))
 
 
-def test_cli_writes_a_model_that_runs_as_caffe_and_refuses_to_overwrite_it(tmp_path, capsys):
+def test_cli_writes_a_model_that_runs_as_caffe_and_refuses_to_overwrite_it(tmp_path, capsys, monkeypatch):
     nets, weights = random_twin(tmp_path, 'siftflow-fcn16s')
     out = tmp_path / 'exported'
-    argv = ['siftflow-fcn16s', '--weights', weights, '--out', str(out), '--net', nets.net_dir]
-    assert main(argv) == 0
+    argv = ['siftflow-fcn16s', '--weights', weights, '--out', str(out)]
+    assert main(argv, monkeypatch, nets) == 0
     path = out / 'siftflow-fcn16s.onnx'
     assert capsys.readouterr().out.strip() == 'wrote %s' % path
     # The graph and its weights beside it (ONNX external data); no temporary file left behind.
@@ -47,29 +58,25 @@ def test_cli_writes_a_model_that_runs_as_caffe_and_refuses_to_overwrite_it(tmp_p
         assert os.path.exists(optimised_copy(str(path)))
         for blob in expected:
             assert np.abs(got[blob] - expected[blob]).max() < 1e-5 * np.ptp(expected[blob])
-    assert os.listdir(tmp_path / 'cache' / 'onnxruntime') == [os.path.basename(os.path.dirname(optimised_copy(str(path))))]
+    cached = os.path.basename(os.path.dirname(optimised_copy(str(path))))
+    assert os.listdir(tmp_path / 'cache' / 'onnxruntime') == [cached]
 
     before = path.stat().st_mtime_ns
-    assert main(argv) == 1
-    assert capsys.readouterr().err.strip() == (
-        'export: %s already exists; delete it or pass --force to replace it' % path)
+    assert_user_error(main(argv, monkeypatch, nets), capsys, PROG, '%s already exists; not replacing it' % path)
     assert path.stat().st_mtime_ns == before
-    assert main(argv + ['--force']) == 0
 
 
-def test_weights_of_another_net_are_one_line_naming_the_layer(tmp_path, capsys):
+def test_weights_of_another_net_are_one_line_naming_the_layer(tmp_path, capsys, monkeypatch):
     nets, _ = random_twin(tmp_path / 'voc', 'voc-fcn32s')
     _, alexnet_weights = random_twin(tmp_path / 'alexnet', 'voc-fcn-alexnet')
-    assert main(['voc-fcn32s', '--weights', alexnet_weights, '--out', str(tmp_path / 'out'),
-                 '--net', nets.net_dir]) == 1
-    err = capsys.readouterr().err
-    assert err.count('\n') == 1 and "has no layer 'conv1_1' that the net needs" in err
+    status = main(['voc-fcn32s', '--weights', alexnet_weights, '--out', str(tmp_path / 'out')], monkeypatch, nets)
+    assert_user_error(status, capsys, PROG, "has no layer 'conv1_1' that the net needs")
     assert not (tmp_path / 'out').exists()
 
 
-def test_unknown_variant_is_one_line(capsys):
-    assert main(['voc-fcn4s', '--weights', 'w.caffemodel', '--out', 'x']) == 1
-    assert "unknown variant 'voc-fcn4s'" in capsys.readouterr().err
+def test_unknown_variant_is_one_line(capsys, monkeypatch):
+    status = main(['voc-fcn4s', '--weights', 'w.caffemodel', '--out', 'x'], monkeypatch)
+    assert_user_error(status, capsys, PROG, "unknown variant 'voc-fcn4s'")
 
 
 @pytest.mark.parametrize('name, expected', [

@@ -1,6 +1,6 @@
 """The converter layer by layer, against Caffe's own forward: a net holding every supported layer type
 with the parameter forms the variants do not use (kernel_h/kernel_w, per-axis pads, dilation, groups,
-deconvolution bias, leaky ReLU, floor-rounded pooling, per-axis crop offsets, SUM coefficients, PROD,
+deconvolution bias, leaky ReLU, floor-rounded and padded pooling, per-axis crop offsets, SUM coefficients, PROD,
 MAX, Scale with bias, Concat), at odd input sizes; and the layers it must refuse, by name."""
 import numpy as np
 import pytest
@@ -26,6 +26,11 @@ def zoo():
     n.pool_ceil = L.Pooling(n.grouped, pool=P.Pooling.MAX, kernel_size=3, stride=2)
     n.pool_floor = L.Pooling(n.grouped, pool=P.Pooling.MAX, kernel_h=3, kernel_w=2, stride_h=2, stride_w=3,
                              round_mode=P.Pooling.FLOOR)
+    # Padded, rounded up: at odd sizes Caffe drops the last window (it would start in the padding).
+    n.pool_padded = L.Pooling(n.wide, pool=P.Pooling.MAX, kernel_size=2, stride=2, pad=1)
+    n.pool_same = L.Pooling(n.wide, pool=P.Pooling.MAX, kernel_size=3, stride=1, pad=1)  # GoogLeNet's
+    n.pool_padded_floor = L.Pooling(n.wide, pool=P.Pooling.MAX, kernel_size=3, stride=2, pad_h=1, pad_w=0,
+                                    round_mode=P.Pooling.FLOOR)
     n.norm = L.LRN(n.pool_ceil, local_size=3, alpha=0.5, beta=0.75, k=2)
     n.drop = L.Dropout(n.norm, dropout_ratio=0.3, in_place=True)
     n.up = L.Deconvolution(n.norm, convolution_param=dict(num_output=6, kernel_size=5, stride=2, group=2))
@@ -66,7 +71,7 @@ def test_every_supported_layer_form_equals_caffe_at_odd_sizes():
                   'extra': rng.standard_normal((1, 2, height, width), dtype=np.float32)}
         expected = caffe_forward(net, inputs)
         got = forward(sess, inputs)
-        assert sorted(got) == sorted(expected) == ['out', 'pool_floor']
+        assert sorted(got) == sorted(expected) == ['out', 'pool_floor', 'pool_padded', 'pool_padded_floor', 'pool_same']
         for blob, reference in expected.items():
             assert got[blob].shape == reference.shape
             worst = np.abs(got[blob] - reference).max() / np.ptp(reference)
@@ -98,8 +103,7 @@ def one_layer_net(add):
     (lambda x: L.Softmax(x), "layer 'odd' of type Softmax has no ONNX translation"),
     (lambda x: L.Pooling(x, pool=P.Pooling.AVE, kernel_size=2, stride=2),
      r"layer 'odd' \(Pooling\): pooling method AVE \(only MAX\)"),
-    (lambda x: L.Pooling(x, pool=P.Pooling.MAX, kernel_size=3, stride=2, pad=1),
-     r"layer 'odd' \(Pooling\): padded pooling"),
+    (lambda x: L.Pooling(x, pool=P.Pooling.MAX, global_pooling=True), r"layer 'odd' \(Pooling\): global pooling"),
     (lambda x: L.LRN(x, norm_region=P.LRN.WITHIN_CHANNEL), r"layer 'odd' \(LRN\): LRN within channels"),
     (lambda x: L.Scale(x, L.Input(shape=dict(dim=[1, 3])), axis=0), r"layer 'odd' \(Scale\): a scale given as a second bottom"),
 ])

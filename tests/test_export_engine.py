@@ -17,6 +17,7 @@ from caffe_fcn.export import engine
 from caffe_fcn.export.variant_model import export_variant
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.train import metrics_log
+from cli_support import assert_user_error
 from test_evaluate_score import random_test_net
 
 
@@ -40,18 +41,24 @@ def without_timing(scores):
     return {head: {k: v for k, v in s.items() if k not in ('seconds', 'loss')} for head, s in scores.items()}
 
 
-def test_score_cli_on_onnx_runtime_gives_caffes_predictions_and_confusion_matrix(tmp_path, capsys):
+def stand_in(monkeypatch, cli_module, nets):
+    """The CLI reads nets/<variant>; the twin's files stand in for the registered variant's."""
+    monkeypatch.setattr(cli_module, 'NetFiles', lambda variant: NetFiles(variant, nets.net_dir))
+
+
+def test_score_cli_on_onnx_runtime_gives_caffes_predictions_and_confusion_matrix(tmp_path, capsys, monkeypatch):
     fixture = train_fixtures.voc_fixture(tmp_path / 'VOC', {'train': 1, 'val': 4})
     variant = train_fixtures.voc_twin('voc-fcn8s', fixture)
     _, net = random_test_net(tmp_path, variant)
     nets, weights = twin_files(tmp_path, variant, net)
+    stand_in(monkeypatch, score_cli, nets)
     runs = {}
     for name in engine.ENGINES:
-        log, predictions = str(tmp_path / (name + '.jsonl')), str(tmp_path / name)
-        score_cli.main(['--net', nets.net_dir, '--weights', weights, '--engine', name, '--log', log,
-                        '--save-predictions', predictions])
-        (record,) = metrics_log.read(log)
-        runs[name] = record['scores'], png_arrays(predictions)
+        out = tmp_path / name
+        assert score_cli.main(['voc-fcn8s', '--weights', weights, '--engine', name, '--out', str(out),
+                               '--save-predictions']) == 0
+        (record,) = metrics_log.read(str(out / metrics_log.LOG_NAME))
+        runs[name] = record['scores'], png_arrays(out / 'predictions')
     (caffe_scores, caffe_pngs), (ort_scores, ort_pngs) = runs['caffe'], runs['onnxruntime']
     assert len(caffe_pngs) == 4 and sorted(caffe_pngs) == sorted(ort_pngs)
     for name in caffe_pngs:
@@ -94,15 +101,17 @@ def fcn8s(tmp_path_factory):
     return nets, weights, export_variant(nets, weights, str(folder / 'onnx'))
 
 
-def test_infer_cli_on_onnx_runtime_writes_caffes_pngs_from_a_caffemodel_or_the_exported_file(fcn8s, tmp_path):
+def test_infer_cli_on_onnx_runtime_writes_caffes_pngs_from_a_caffemodel_or_the_exported_file(fcn8s, tmp_path,
+                                                                                             monkeypatch):
     nets, weights, exported = fcn8s
+    stand_in(monkeypatch, infer_cli, nets)
     rng = np.random.default_rng(0)
     image = str(tmp_path / 'photo.jpg')
     Image.fromarray(rng.integers(0, 256, (83, 129, 3), dtype=np.uint8)).save(image)
     for out, model, name in [('caffe', weights, 'caffe'), ('converted', weights, 'onnxruntime'),
                              ('exported', exported, 'onnxruntime')]:
-        infer_cli.main([image, '--net', nets.net_dir, '--weights', model, '--out', str(tmp_path / out),
-                        '--engine', name])
+        assert infer_cli.main(['voc-fcn8s', image, '--weights', model, '--out', str(tmp_path / out),
+                               '--engine', name]) == 0
     caffe_pngs = png_arrays(tmp_path / 'caffe')
     assert sorted(caffe_pngs) == ['photo.png', 'photo_overlay.png']
     assert len(np.unique(caffe_pngs['photo.png'])) > 1
@@ -112,18 +121,20 @@ def test_infer_cli_on_onnx_runtime_writes_caffes_pngs_from_a_caffemodel_or_the_e
             np.testing.assert_array_equal(ours[name], caffe_pngs[name])
 
 
-def test_engine_mismatches_are_one_line_errors(fcn8s, tmp_path):
+def test_engine_mismatches_are_one_line_errors(fcn8s, tmp_path, capsys, monkeypatch):
     nets, weights, exported = fcn8s
+    stand_in(monkeypatch, infer_cli, nets)
     image = str(tmp_path / 'photo.jpg')
     Image.fromarray(np.zeros((20, 20, 3), dtype=np.uint8)).save(image)
-    base = [image, '--net', nets.net_dir, '--out', str(tmp_path / 'out')]
-    with pytest.raises(SystemExit, match=r'infer: .*voc-fcn8s.onnx is an ONNX model: run it with --engine onnxruntime'):
-        infer_cli.main(base + ['--weights', exported])
-    other = NetFiles(net_dir=nets.net_dir, variant=train_fixtures.voc_twin('voc-fcn16s', train_fixtures.voc_fixture(tmp_path / 'V')))
+    base = ['voc-fcn8s', image, '--out', str(tmp_path / 'out')]
+    prog = 'python -m caffe_fcn.evaluate.infer'
+    assert_user_error(infer_cli.main(base + ['--weights', exported]), capsys, prog,
+                      'voc-fcn8s.onnx is an ONNX model: run it with --engine onnxruntime')
+    fcn16s = train_fixtures.voc_twin('voc-fcn16s', train_fixtures.voc_fixture(tmp_path / 'V'))
     with pytest.raises(engine.EngineError, match='exported from variant voc-fcn8s, not voc-fcn16s'):
-        engine.deploy_net(other, exported, engine='onnxruntime')
-    with pytest.raises(SystemExit, match=r'infer: GPU 0 requested, but this onnxruntime .* has no CUDA provider'):
-        infer_cli.main(base + ['--weights', exported, '--engine', 'onnxruntime', '--gpu', '0'])
+        engine.deploy_net(NetFiles(fcn16s, nets.net_dir), exported, engine='onnxruntime')
+    assert_user_error(infer_cli.main(base + ['--weights', exported, '--engine', 'onnxruntime', '--gpu', '0']), capsys,
+                      prog, 'GPU 0 requested, but this onnxruntime .* has no CUDA provider')
     assert not os.path.exists(tmp_path / 'out')
     meta = json.loads(engine.deploy_net(nets, exported, engine='onnxruntime').session.get_modelmeta()
                       .custom_metadata_map['inputs'])

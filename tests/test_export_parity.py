@@ -23,7 +23,8 @@ caffe = select_device()
 
 TOLERANCE = 1e-5
 SIZES = [(37, 53), (64, 64), (101, 77)]
-WIDTHS = (4, 4, 8, 8, 8, 16)  # even, as AlexNet's two groups need
+WIDTHS = {'vgg16': (4, 4, 8, 8, 8, 16), 'alexnet': (4, 4, 8, 8, 8, 16),  # even: AlexNet's two groups
+          'googlenet': (4, 8, 8, 16, 16)}  # conv1, conv2, inception 3, 4, 5
 
 
 def randomize(net, seed):
@@ -44,7 +45,7 @@ def randomize(net, seed):
 
 def random_twin(tmp_path, name, seed=0):
     """(NetFiles, weights path) of the variant's narrow twin with random weights."""
-    twin = dataclasses.replace(VARIANTS[name], widths=WIDTHS)
+    twin = dataclasses.replace(VARIANTS[name], widths=WIDTHS[VARIANTS[name].trunk])
     nets = NetFiles.written(twin, str(tmp_path / 'nets'))
     net = caffe.Net(nets.proto('deploy'), caffe.TEST)
     randomize(net, seed)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import train_fixtures
+from cli_support import assert_user_error
 from caffe_fcn.train import metrics_log, solve
-from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.train.prerequisites import missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
@@ -136,15 +137,16 @@ def test_missing_data_and_start_weights_name_the_commands_that_make_them(setup, 
     assert missing_data(twin) == {}
 
     runs = os.path.join(ROOT, 'runs')
-    assert default_init_weights(get_variant('voc-fcn32s')) == [
+    assert get_variant('voc-fcn32s').init.weights_files() == [
         (os.path.join(ROOT, 'weights', 'vgg16-fcn.caffemodel'), 'make vgg16-fcn')]
-    assert default_init_weights(get_variant('voc-fcn8s')) == [
+    assert get_variant('voc-fcn8s').init.weights_files() == [
         (os.path.join(runs, 'voc-fcn16s', 'voc-fcn16s.caffemodel'), 'make voc-fcn16s')]
-    assert default_init_weights(get_variant('nyud-fcn32s-color-hha')) == [
+    assert get_variant('nyud-fcn32s-color-hha').init.weights_files() == [
         (os.path.join(runs, s, s + '.caffemodel'), 'make ' + s) for s in ('nyud-fcn32s-color', 'nyud-fcn32s-hha')]
 
     variant, nets = twin_nets(tmp_path, fixture)
-    with pytest.raises(SolveError, match=r'starts from \S*absent.caffemodel, which does not exist: check --weights'):
+    with pytest.raises(SolveError, match=r'^voc-fcn32s cannot start:\n\S*absent.caffemodel does not exist \(needed to '
+                                         r'start voc-fcn32s\): check --weights$'):
         train(variant, nets, str(tmp_path / 'run'), weights=[str(tmp_path / 'absent.caffemodel')], **QUIET)
     assert not os.path.exists(tmp_path / 'run')
 
@@ -153,13 +155,13 @@ def test_solve_cli_trains_and_reports_errors_in_one_line(setup, tmp_path, monkey
     folder, fixture, trunk = setup
     variant, nets = twin_nets(tmp_path, fixture)
     # The CLI reads nets/<variant>; here the twin's files stand in for the registered variant's.
-    monkeypatch.setattr(solve, 'NetFiles', lambda net_dir: nets)
+    monkeypatch.setattr(solve, 'NetFiles', lambda variant: nets)
     run = str(tmp_path / 'run')
-    solve.main(['nets/voc-fcn32s', '--weights', trunk, '--rounds', '1', '--steps', '2', '--out', run])
+    assert solve.main(['nets/voc-fcn32s', '--weights', trunk, '--rounds', '1', '--steps', '2', '--out', run]) == 0
     out = capsys.readouterr().out
     assert 'voc-fcn32s round 1/1, iteration 2' in out and out.endswith('done: %s/voc-fcn32s.caffemodel\n' % run)
-    with pytest.raises(SystemExit, match=r'^solve: solverstate \S*nowhere.solverstate.h5 does not exist '
-                                         r'\(snapshots of this run: \S*voc-fcn32s_iter_2.solverstate.h5\)$'):
-        solve.main(['nets/voc-fcn32s', '--resume', str(tmp_path / 'nowhere.solverstate.h5'), '--out', run])
-    with pytest.raises(SystemExit, match='rounds and steps must be positive, got 0 and 3'):  # the twin's 3 steps
-        solve.main(['nets/voc-fcn32s', '--rounds', '0', '--out', str(tmp_path / 'other')])
+    status = solve.main(['nets/voc-fcn32s', '--resume', str(tmp_path / 'nowhere.solverstate.h5'), '--out', run])
+    assert_user_error(status, capsys, 'python solve.py', r'^solverstate \S*nowhere.solverstate.h5 does not exist '
+                                                         r'\(snapshots of this run: \S*voc-fcn32s_iter_2.solverstate.h5\)$')
+    status = solve.main(['voc-fcn32s', '--rounds', '0', '--out', str(tmp_path / 'other')])
+    assert_user_error(status, capsys, 'python solve.py', 'rounds and steps must be positive, got 0 and 3')  # the twin's 3 steps

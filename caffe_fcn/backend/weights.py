@@ -12,8 +12,8 @@ from collections import OrderedDict
 import h5py
 import numpy as np
 
-from caffe_fcn.backend import import_caffe
-from caffe_fcn.errors import UserError
+from caffe_fcn.backend import import_caffe, net_from_proto
+from caffe_fcn.errors import OutputExists, UserError
 
 HDF5_SIGNATURE = b'\x89HDF\r\n\x1a\n'
 BLOB_DATA_FIELD = 5  # caffe.proto: `repeated float data = 5 [packed = true];`
@@ -23,10 +23,11 @@ class WeightsError(UserError, ValueError):
     """A weights file that is missing, unreadable, or does not fit the net it is meant for."""
 
 
-def read_weights(path):
+def read_weights(path, hint=''):
     """`{layer name: [arrays]}` of every layer with parameters in a current-format caffemodel or an
-    HDF5 snapshot. V1 files need a net to give their legacy 4-D blobs a shape: use `load_weights`."""
-    stored = _stored(path, v1=False)
+    HDF5 snapshot (`hint` ends a missing file's error: where it comes from). V1 files need a net to
+    give their legacy 4-D blobs a shape: use `load_weights`."""
+    stored = _stored(path, hint, v1=False)
     return OrderedDict((name, [array for array, _ in blobs]) for name, blobs in stored.items())
 
 
@@ -41,22 +42,29 @@ def load_weights(net, path, hint=''):
             target.data[...] = array.reshape(target.data.shape)
 
 
-def check_weights_fit(path, net, hint=''):
-    """Refuse, with the file and layer at fault, a weights file that would not load into `net`:
-    a layer the net needs that the file lacks, or a blob of another shape."""
-    _check_fits(path, _stored(path, hint), net, hint)
+def net_with_weights(proto, path, hint=''):
+    """A TEST-phase caffe.Net of the NetParameter `proto` holding the weights file `path` (see load_weights)."""
+    net = net_from_proto(proto)
+    load_weights(net, path, hint)
+    return net
 
 
-def check_writable(path, overwrite=False):
-    """Refuse to replace an existing file unless asked to (call it before any long work)."""
-    if os.path.exists(path) and not overwrite:
-        raise WeightsError('%s already exists; delete it or pass --force to replace it' % path)
+def layer_names(path):
+    """The names of the layers with parameters in a weights file of any format (V1 included)."""
+    return list(_stored(path))
 
 
-def save_weights(net, path, overwrite=False):
+def check_writable(path):
+    """Refuse to replace an existing file (call it before any long work)."""
+    if os.path.exists(path):
+        raise OutputExists('%s already exists; not replacing it: move it away or choose another --out' % path)
+
+
+def save_weights(net, path):
     """Write `net`'s parameters as a binary caffemodel at `path` (folders made as needed), through a
-    temporary name so that a crash never leaves half a file there. Returns `path`."""
-    check_writable(path, overwrite)
+    temporary name so that a crash never leaves half a file there; never over an existing file.
+    Returns `path`."""
+    check_writable(path)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     partial = path + '.partial'
     net.save(partial)
@@ -67,10 +75,11 @@ def save_weights(net, path, overwrite=False):
 def _stored(path, hint='', v1=True):
     """The layers of a weights file that have parameters: {name: [(array, legacy 4-D shape?)]}.
     v1=False refuses the old V1 format, whose legacy blob shapes only make sense against a net."""
-    if not os.path.isfile(path):
-        raise WeightsError('weights file %s does not exist%s' % (path, ': ' + hint if hint else ''))
-    with open(path, 'rb') as f:
-        is_hdf5 = f.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+    try:
+        with open(path, 'rb') as f:
+            is_hdf5 = f.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+    except (FileNotFoundError, IsADirectoryError) as err:
+        raise WeightsError('weights file %s does not exist%s' % (path, ': ' + hint if hint else '')) from err
     return _read_hdf5(path) if is_hdf5 else _read_binary(path, v1)
 
 
@@ -96,8 +105,8 @@ def _read_binary(path, v1):
         raise WeightsError('%s holds no layers: not a Caffe caffemodel' % path)
     if proto.layers and not proto.layer and not v1:
         raise WeightsError(
-            '%s is in Caffe\'s old V1 layer format (like the ILSVRC downloads): convolutionalise it with '
-            '`python -m caffe_fcn.surgery vgg16|alexnet --weights %s`, which loads it through Caffe' % (path, path))
+            '%s is in Caffe\'s old V1 layer format (like the ILSVRC downloads): convolutionalize it with '
+            '`python -m caffe_fcn.surgery vgg16|alexnet|googlenet --weights %s`, which loads it through Caffe' % (path, path))
     return OrderedDict((layer.name, [(_blob_array(b), not b.HasField('shape')) for b in layer.blobs])
                        for layer in list(proto.layer) + list(proto.layers) if layer.blobs)
 

@@ -1,32 +1,27 @@
 """Segment any images with a trained variant: a palette label PNG and an overlay PNG per image.
 
-    python -m caffe_fcn.evaluate.infer photo.jpg other.png --net nets/voc-fcn8s --weights runs/voc-fcn8s/voc-fcn8s.caffemodel --out out/
+    python -m caffe_fcn.evaluate.infer VARIANT IMAGE... --weights FILE --out DIR [--gpu ID]
 
 The deploy net is reshaped to each image, so any size works. Images are read as RGB and given the
 same preprocessing as the variant's data layer (BGR, minus the dataset mean). Writes <out>/<name>.png
 (class indices with the VOC palette) and <out>/<name>_overlay.png; a two-headed variant (SIFT Flow)
 writes <name>_<head>.png and <name>_<head>_overlay.png. Existing files are never replaced.
 """
-import argparse
 import os
 import sys
 
 import numpy as np
 from PIL import Image
 
+from caffe_fcn import cli
+from caffe_fcn.data.constants import COLOUR_MEANS
 from caffe_fcn.data.labels import colorize, save_label_png
-from caffe_fcn.data.nyud import COLOR_MEAN_BGR
 from caffe_fcn.data.readers import load_rgb
-from caffe_fcn.data.siftflow import SIFTFLOW_MEAN_BGR
 from caffe_fcn.data.transform import rgb_to_blob
-from caffe_fcn.data.voc import VOC_MEAN_BGR
 from caffe_fcn.export import engine as engines
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.errors import UserError
 
-#: The mean each dataset's data layer subtracts from colour images, where its params name none.
-DATASET_MEANS = {'voc': VOC_MEAN_BGR, 'context': VOC_MEAN_BGR, 'siftflow': SIFTFLOW_MEAN_BGR,
-                 'nyud': COLOR_MEAN_BGR}
 OVERLAY_ALPHA = 0.5
 
 
@@ -41,7 +36,7 @@ def colour_mean(variant):
     if len(variant.inputs) != 1 or variant.inputs[0].channels != 3 or tops[0] not in ('data', 'color'):
         raise InferError('%s reads %s, not one RGB photograph: infer takes photographs only; score it on its '
                          'dataset with python -m caffe_fcn.evaluate.score' % (variant.name, ' + '.join(tops[:-1] or tops)))
-    return spec.params.get('mean', DATASET_MEANS[variant.dataset])
+    return spec.params.get('mean', COLOUR_MEANS[variant.dataset])
 
 
 def segment(net, outputs, rgb, mean):
@@ -97,20 +92,22 @@ def infer(nets, weights, images, out_dir, gpu=None, say=print, engine='caffe'):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.infer', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('images', nargs='+', metavar='IMAGE')
-    parser.add_argument('--net', required=True, help='net directory of a variant, e.g. nets/voc-fcn8s')
-    parser.add_argument('--weights', required=True, help='trained caffemodel')
-    parser.add_argument('--out', required=True, help='folder for the PNGs (may exist)')
-    parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
-    engines.add_engine(parser)
-    args = parser.parse_args(argv)
-    try:
-        infer(NetFiles(args.net), args.weights, args.images, args.out, args.gpu, engine=args.engine)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit('infer: %s' % err)
+    parser = cli.parser('python -m caffe_fcn.evaluate.infer', __doc__,
+                        'python -m caffe_fcn.evaluate.infer voc-fcn8s photo.jpg --weights runs/voc-fcn8s/voc-fcn8s.caffemodel '
+                        '--out segmented')
+    cli.add_variant(parser)
+    cli.add_images(parser)
+    cli.add_weights(parser, required=True,
+                    help='the trained caffemodel (with --engine onnxruntime also the exported .onnx)')
+    cli.add_out(parser, 'the folder for the PNGs', required=True)
+    cli.add_gpu(parser)
+    cli.add_engine(parser)
+    return cli.run(parser, _infer, argv)
+
+
+def _infer(args):
+    infer(NetFiles(args.variant), args.weights, args.images, args.out, args.gpu, engine=args.engine)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

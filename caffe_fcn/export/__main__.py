@@ -1,37 +1,30 @@
-"""python -m caffe_fcn.export VARIANT --weights FILE --out DIR [--net DIR] [--force]
+"""python -m caffe_fcn.export VARIANT --weights FILE --out DIR
 
-Writes DIR/VARIANT.onnx: the variant's deploy net (nets/VARIANT/deploy.prototxt, or the one in
---net) with the trained weights, dynamic in height and width. Its inputs are the deploy net's, already
-preprocessed (not folded in; the model's metadata states each input's steps and mean); its outputs
-are the score blobs. An existing file is replaced only with --force.
+Writes DIR/VARIANT.onnx and its weights DIR/VARIANT.onnx.data: the variant's deploy net
+(nets/VARIANT/deploy.prototxt) with the trained weights, dynamic in height and width. Its inputs
+are the deploy net's, already preprocessed (not folded in: the model's metadata states each
+input's steps and mean); its outputs are the score blobs. Existing files are never replaced.
 """
-import argparse
 import os
 import sys
 
-from caffe_fcn.errors import UserError
+from caffe_fcn import cli
+from caffe_fcn.nets.files import NetFiles
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.export', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('variant', help='a registered variant (python -m caffe_fcn.nets --list)')
-    parser.add_argument('--weights', required=True, help='trained caffemodel or HDF5 snapshot of the variant')
-    parser.add_argument('--out', required=True, help='folder for <variant>.onnx (made if needed)')
-    parser.add_argument('--net', help='net folder holding its deploy.prototxt (default nets/VARIANT)')
-    parser.add_argument('--force', action='store_true', help='replace an existing <variant>.onnx')
-    args = parser.parse_args(argv)
-    try:
-        from caffe_fcn.export.variant_model import export_variant
-        from caffe_fcn.nets.files import NetFiles
-        from caffe_fcn.nets.registry import get_variant
-        nets = NetFiles(net_dir=args.net or os.path.join('nets', args.variant), variant=get_variant(args.variant))
-        path = export_variant(nets, os.path.abspath(args.weights), args.out, args.force)
-    except (UserError, ValueError, OSError) as err:
-        print('export: %s' % err, file=sys.stderr)
-        return 1
-    print('wrote %s' % path)
-    return 0
+    parser = cli.parser('python -m caffe_fcn.export', __doc__,
+                        'python -m caffe_fcn.export voc-fcn8s --weights runs/voc-fcn8s/voc-fcn8s.caffemodel '
+                        '--out runs/voc-fcn8s')
+    cli.add_variant(parser)
+    cli.add_weights(parser, required=True, help='the trained caffemodel or HDF5 snapshot of the variant')
+    cli.add_out(parser, 'the folder for VARIANT.onnx and VARIANT.onnx.data', required=True)
+    return cli.run(parser, _export, argv)
+
+
+def _export(args):
+    from caffe_fcn.export.variant_model import export_variant
+    print('wrote %s' % export_variant(NetFiles(args.variant), os.path.abspath(args.weights), os.path.abspath(args.out)))
 
 
 if __name__ == '__main__':

@@ -150,24 +150,24 @@ def relu(graph, layer):
 
 
 def pooling(graph, layer):
-    """Max pooling, rounded up as Caffe does by default (ceil_mode): the last window may hang over
-    the edge and takes the maximum of what it covers. Caffe clips windows that start in the padding
-    by a rule ONNX does not share, so padded pooling is refused rather than approximated."""
+    """Max pooling, rounded up as Caffe does by default (ceil_mode): the last window may hang over the
+    edge and takes the maximum of what it covers; padding never wins a maximum. With padding and
+    rounding up, Caffe drops a last window that would start in the right padding, as ONNX's MaxPool
+    does (its windows that start in the right padded region are ignored)."""
     param = layer.pooling_param
     caffe_pb2 = type(param)
     if param.pool != caffe_pb2.MAX:
         _refuse(layer, 'pooling method %s (only MAX)' % caffe_pb2.PoolMethod.Name(param.pool))
     if param.global_pooling:
         _refuse(layer, 'global pooling')
-    if param.pad or param.pad_h or param.pad_w:
-        _refuse(layer, 'padded pooling')
     kernel = _pair(layer, [param.kernel_size] if param.HasField('kernel_size') else [],
                    param.kernel_h, param.kernel_w, None, 'kernel_size')
     stride = _pair(layer, [param.stride] if param.HasField('stride') else [], param.stride_h, param.stride_w, 1,
                    'stride')
+    pad = _pair(layer, [param.pad] if param.HasField('pad') else [], param.pad_h, param.pad_w, 0, 'pad')
     ceil = int(param.round_mode == caffe_pb2.CEIL)
     graph.node('MaxPool', [graph.bottom(layer)], graph.top(layer), layer, kernel_shape=kernel, strides=stride,
-               ceil_mode=ceil)
+               pads=pad + pad, ceil_mode=ceil)
 
 
 def lrn(graph, layer):

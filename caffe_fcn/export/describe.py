@@ -10,8 +10,7 @@ both engines. The metadata states the means, so a caller outside this project ca
 """
 import json
 
-from caffe_fcn.data.nyud import HHA_MEAN, LOG_DEPTH_MEAN
-from caffe_fcn.evaluate.infer import DATASET_MEANS
+from caffe_fcn.data.constants import COLOUR_MEANS, NYUD_HHA_MEAN, NYUD_LOG_DEPTH_MEAN
 
 KIND_STEPS = {
     'color': 'RGB image -> BGR channel order, float32, minus mean (BGR order), HxWx3 -> 3xHxW '
@@ -32,8 +31,8 @@ def input_kinds(variant):
 
 def preprocessing(variant):
     """{input blob: {'holds', 'steps', 'mean'}} for every image input of `variant`."""
-    colour_mean = variant.data[variant.test_split].params.get('mean', DATASET_MEANS[variant.dataset])
-    means = {'color': list(colour_mean), 'hha': list(HHA_MEAN), 'depth': [LOG_DEPTH_MEAN]}
+    colour_mean = variant.data[variant.test_split].params.get('mean', COLOUR_MEANS[variant.dataset])
+    means = {'color': list(colour_mean), 'hha': list(NYUD_HHA_MEAN), 'depth': [NYUD_LOG_DEPTH_MEAN]}
     return {name: {'holds': kind, 'steps': KIND_STEPS[kind], 'mean': means[kind]}
             for name, kind in input_kinds(variant).items()}
 

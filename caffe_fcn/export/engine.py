@@ -15,18 +15,12 @@ import numpy as np
 
 from caffe_fcn.errors import UserError
 
-ENGINES = ('caffe', 'onnxruntime')
+ENGINES = ('caffe', 'onnxruntime')  # the first is the default (caffe_fcn.cli.add_engine)
 FLT_MIN = np.finfo(np.float32).tiny  # Caffe clamps each probability here before its log
 
 
 class EngineError(UserError, ValueError):
     pass
-
-
-def add_engine(parser):
-    parser.add_argument('--engine', choices=ENGINES, default='caffe',
-                        help='caffe (default, the reference) or onnxruntime: --weights may then also be the '
-                             '.onnx file python -m caffe_fcn.export wrote for the variant')
 
 
 def deploy_net(nets, weights, gpu=None, engine='caffe'):

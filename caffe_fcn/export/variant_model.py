@@ -29,14 +29,15 @@ def model_path(out_dir, variant):
     return os.path.join(resolve(out_dir), variant.name + '.onnx')
 
 
-def write_model(model, path, overwrite=False):
+def write_model(model, path):
     """Write `model` as `path` (the graph) and `path`.data (its weights, ONNX external data: ONNX Runtime
     maps them from the file instead of copying them out of a parsed protobuf, which halves the memory a
     session takes to load). Both are written under a temporary folder, checked by onnx's checker, and
-    renamed into place, the weights first. `model`'s tensors point to the file afterwards. Returns `path`."""
+    renamed into place, the weights first; never over existing files. `model`'s tensors point to the file
+    afterwards. Returns `path`."""
     data = path + '.data'
     for target in (path, data):
-        check_writable(target, overwrite)
+        check_writable(target)
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     partial = tempfile.mkdtemp(prefix='.partial-', dir=folder)
@@ -52,9 +53,9 @@ def write_model(model, path, overwrite=False):
     return path
 
 
-def export_variant(nets, weights, out_dir, overwrite=False):
+def export_variant(nets, weights, out_dir):
     """Write <out_dir>/<variant>.onnx (and .onnx.data) for `nets` with `weights`; returns its path."""
     path = model_path(out_dir, nets.variant)
     for target in (path, path + '.data'):  # before the conversion, which takes a while for VGG16 nets
-        check_writable(target, overwrite)
-    return write_model(variant_model(nets, resolve(weights)), path, overwrite)
+        check_writable(target)
+    return write_model(variant_model(nets, resolve(weights)), path)

@@ -1,7 +1,7 @@
 """The prototxt files of one variant: its nets (nets/<variant>/<net>.prototxt) and its solver
 (solvers/<variant>.prototxt), and the Caffe objects made from them.
 
-    NetFiles('nets/voc-fcn8s')                 the checked-in files of a registered variant
+    NetFiles(get_variant('voc-fcn8s'))         the checked-in files of a registered variant
     NetFiles.written(variant, folder)          files generated from any Variant (e.g. a narrow twin)
 """
 import ast
@@ -9,11 +9,10 @@ import os
 
 from google.protobuf import text_format
 
-from caffe_fcn.backend import import_caffe, net_from_proto, select_device
-from caffe_fcn.nets.build import net_proto, solver_proto
-from caffe_fcn.nets.registry import get_variant
+from caffe_fcn.backend import import_caffe, select_device
+from caffe_fcn.nets import build
 from caffe_fcn.paths import resolve
-from caffe_fcn.backend.weights import load_weights
+from caffe_fcn.backend.weights import net_with_weights
 from caffe_fcn.errors import UserError
 
 
@@ -22,11 +21,13 @@ class NetFilesError(UserError, ValueError):
 
 
 class NetFiles:
-    def __init__(self, net_dir, variant=None, solver_path=None):
-        self.net_dir = resolve(net_dir)
-        name = os.path.basename(os.path.normpath(self.net_dir))
-        self.variant = variant or get_variant(name)
-        self.solver_path = resolve(solver_path or os.path.join('solvers', self.variant.name + '.prototxt'))
+    """The files of `variant`: its checked-in nets/<name>/ and solvers/<name>.prototxt unless
+    `net_dir` and `solver_path` say otherwise."""
+
+    def __init__(self, variant, net_dir=None, solver_path=None):
+        self.variant = variant
+        self.net_dir = resolve(net_dir or os.path.dirname(build.net_path(variant, 'deploy')))
+        self.solver_path = resolve(solver_path or build.solver_path(variant))
 
     @classmethod
     def written(cls, variant, folder):
@@ -34,9 +35,9 @@ class NetFiles:
         os.makedirs(folder, exist_ok=True)
         for net_name in variant.nets:
             with open(os.path.join(folder, net_name + '.prototxt'), 'w') as f:
-                f.write(str(net_proto(variant, net_name)))
-        files = cls(folder, variant, os.path.join(folder, 'solver.prototxt'))
-        solver = solver_proto(variant)
+                f.write(str(build.net_proto(variant, net_name)))
+        files = cls(variant, folder, os.path.join(folder, 'solver.prototxt'))
+        solver = build.solver_proto(variant)
         solver.train_net = files.proto(variant.train_split)
         solver.test_net[:] = [files.proto(variant.test_split)]
         with open(files.solver_path, 'w') as f:
@@ -70,7 +71,7 @@ class NetFiles:
         replaces the split of its data layer."""
         select_device(gpu)
         proto, split = self.test_net_param(split)
-        return _loaded_net(proto, weights, self), split
+        return self._net(proto, weights), split
 
     def test_net_param(self, split=None):
         """(NetParameter of the variant's test net, the split it reads); `split` replaces the split
@@ -91,14 +92,12 @@ class NetFiles:
     def deploy_net(self, weights, gpu=None):
         """caffe.Net of the variant's deploy net (Input layers, no loss) with `weights`."""
         select_device(gpu)
-        return _loaded_net(self.net_param('deploy'), weights, self)
+        return self._net(self.net_param('deploy'), weights)
 
-
-def _loaded_net(proto, weights, files):
-    """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
-    net = net_from_proto(proto)
-    load_weights(net, resolve(weights), '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name))
-    return net
+    def _net(self, proto, weights):
+        """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
+        return net_with_weights(proto, resolve(weights), '(%s expects weights of variant %s)'
+                                % (self.net_dir, self.variant.name))
 
 
 def _read_text_proto(path, message):

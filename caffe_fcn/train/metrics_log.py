@@ -15,7 +15,13 @@ import math
 import os
 import time
 
+from caffe_fcn.errors import UserError
+
 LOG_NAME = 'metrics.jsonl'
+
+
+class MetricsLogError(UserError, ValueError):
+    """A metrics log that is missing, malformed, or lacks what was asked of it."""
 
 
 def log_path(run_or_log):
@@ -36,7 +42,7 @@ def append(path, record):
 def read(path):
     """All records of a log, in file order."""
     if not os.path.isfile(path):
-        raise FileNotFoundError('no metrics log at %s (a run directory holds %s)' % (path, LOG_NAME))
+        raise MetricsLogError('no metrics log at %s (a run directory holds %s)' % (path, LOG_NAME))
     records = []
     with open(path) as f:
         for number, line in enumerate(f, 1):
@@ -45,9 +51,9 @@ def read(path):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
-                raise ValueError('%s:%d is not a JSON line (%s)' % (path, number, err)) from err
+                raise MetricsLogError('%s:%d is not a JSON line (%s)' % (path, number, err)) from err
             if not isinstance(record, dict) or 'event' not in record:
-                raise ValueError("%s:%d is not a metrics record (a JSON object with an 'event')" % (path, number))
+                raise MetricsLogError("%s:%d is not a metrics record (a JSON object with an 'event')" % (path, number))
             records.append(record)
     return records
 
