@@ -18,6 +18,7 @@ from typing import Optional
 import numpy as np
 
 from bench.peak_rss import REPORT
+from caffe_fcn import atomic
 from caffe_fcn.machine import cpu_model as cpu_model_name
 from caffe_fcn.backend import build_flags, import_caffe
 from caffe_fcn.paths import ROOT
@@ -271,10 +272,7 @@ def write_results(name, record, results_dir=RESULTS_DIR):
             date = None
         archived = archive_name(path, date)
         os.rename(path, archived)
-    with tempfile.NamedTemporaryFile('w', dir=results_dir, suffix='.partial', delete=False) as f:
-        json.dump(record, f, indent=1)
-        f.write('\n')
-    os.replace(f.name, path)
+    atomic.write_json(path, record)
     return path, archived
 
 

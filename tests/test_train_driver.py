@@ -100,18 +100,32 @@ def test_resume_continues_at_the_snapshot_iteration_and_appends_to_the_log(setup
     # Resuming from iteration 2 would overwrite the snapshots of 4 and 6: refused before any step.
     with pytest.raises(SolveError, match='would overwrite the later snapshots .*iter_4.solverstate.h5'):
         train(variant, nets, run, rounds=3, resume=state.replace('_4.', '_2.'), **QUIET)
-    with pytest.raises(SolveError, match='already the end of the schedule'):
-        train(variant, nets, run, rounds=3, resume=state.replace('_4.', '_6.'), **QUIET)
+    with pytest.raises(SolveError, match='past the end of the schedule'):
+        train(variant, nets, run, rounds=2, resume=state.replace('_4.', '_6.'), **QUIET)
     assert open(os.path.join(run, 'metrics.jsonl')).read() == text
+
+    # A run killed after its last snapshot but before its final model: resuming writes the final
+    # model from that snapshot, with no step trained.
+    final = train(variant, nets, run, resume=state.replace('_4.', '_6.'), **QUIET)
+    stored, kept = read_weights(final), read_weights(str(tmp_path / 'kept6.caffemodel'))
+    assert list(stored) == list(kept)
+    assert all(np.array_equal(a, b) for name in kept for a, b in zip(stored[name], kept[name]))
+    assert [(r['event'], r['iteration']) for r in records(run)][-1] == ('resume', 6)
 
 
 def test_fresh_run_into_a_used_run_directory_is_refused_with_the_resume_command(setup, tmp_path):
     folder, fixture, trunk = setup
-    variant, nets = twin_nets(tmp_path, fixture, rounds=1, steps=1)
+    variant, nets = twin_nets(tmp_path, fixture, rounds=2, steps=1)
     run = str(tmp_path / 'run')
     train(variant, nets, run, weights=[trunk], **QUIET)
     log_before = open(os.path.join(run, 'metrics.jsonl')).read()
-    with pytest.raises(SolveError, match=r'already holds a run .*--resume \S*voc-fcn32s_iter_1.solverstate.h5'):
+    # A finished run is not offered a resume.
+    with pytest.raises(SolveError, match=r'holds a finished run .*move it away') as err:
+        train(variant, nets, run, weights=[trunk], **QUIET)
+    assert '--resume' not in str(err.value)
+    os.remove(os.path.join(run, 'voc-fcn32s.caffemodel'))
+    with pytest.raises(SolveError, match=r'already holds a run \(snapshots up to iteration 2\).* Resume it: '
+                                         r'python solve.py \S+ --resume \S+/run$'):
         train(variant, nets, run, weights=[trunk], **QUIET)
     assert open(os.path.join(run, 'metrics.jsonl')).read() == log_before
 
@@ -158,8 +172,8 @@ def test_solve_cli_trains_and_reports_errors_in_one_line(setup, tmp_path, monkey
     solve.main(['nets/voc-fcn32s', '--weights', trunk, '--rounds', '1', '--steps', '2', '--out', run])
     out = capsys.readouterr().out
     assert 'voc-fcn32s round 1/1, iteration 2' in out and out.endswith('done: %s/voc-fcn32s.caffemodel\n' % run)
-    with pytest.raises(SystemExit, match=r'^solve: solverstate \S*nowhere.solverstate.h5 does not exist '
-                                         r'\(snapshots of this run: \S*voc-fcn32s_iter_2.solverstate.h5\)$'):
+    with pytest.raises(SystemExit, match=r'^solve: --resume \S*nowhere.solverstate.h5: no such solverstate '
+                                         r'\(snapshots of the run in \S*/run: \S*voc-fcn32s_iter_2.solverstate.h5\)$'):
         solve.main(['nets/voc-fcn32s', '--resume', str(tmp_path / 'nowhere.solverstate.h5'), '--out', run])
-    with pytest.raises(SystemExit, match='rounds and steps must be positive, got 0 and 3'):  # the twin's 3 steps
+    with pytest.raises(SystemExit, match='--rounds, --steps and --keep must be positive, got 0, 3 and None'):  # the twin's 3 steps
         solve.main(['nets/voc-fcn32s', '--rounds', '0', '--out', str(tmp_path / 'other')])

@@ -12,6 +12,7 @@ from collections import OrderedDict
 import h5py
 import numpy as np
 
+from caffe_fcn import atomic
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.errors import UserError
 
@@ -48,19 +49,27 @@ def check_weights_fit(path, net, hint=''):
 
 
 def check_writable(path, overwrite=False):
-    """Refuse to replace an existing file unless asked to (call it before any long work)."""
+    """Refuse, before any long work, an output that is there already (unless asked to replace it) or
+    whose folder cannot be written."""
     if os.path.exists(path) and not overwrite:
         raise WeightsError('%s already exists; delete it or pass --force to replace it' % path)
+    atomic.check_folder(os.path.dirname(os.path.abspath(path)), path)
+
+
+def parameter_bytes(net):
+    """The bytes of `net`'s parameters as float32: about the size of its caffemodel."""
+    return 4 * sum(blob.data.size for blobs in net.params.values() for blob in blobs)
 
 
 def save_weights(net, path, overwrite=False):
     """Write `net`'s parameters as a binary caffemodel at `path` (folders made as needed), through a
-    temporary name so that a crash never leaves half a file there. Returns `path`."""
+    temporary name (caffe_fcn.atomic) so that a crash never leaves half a file there. Returns `path`."""
     check_writable(path, overwrite)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    partial = path + '.partial'
-    net.save(partial)
-    os.replace(partial, path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    atomic.require_space(folder, parameter_bytes(net), 'the caffemodel %s' % path)
+    with atomic.writing(path, replace=overwrite) as temp:
+        net.save(temp)
     return path
 
 

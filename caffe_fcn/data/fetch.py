@@ -22,7 +22,7 @@ import urllib.request
 import zipfile
 from http.client import HTTPException
 
-from caffe_fcn import paths
+from caffe_fcn import atomic, paths
 from caffe_fcn.data.sources import DATASETS, WEIGHTS
 from caffe_fcn.errors import UserError
 
@@ -144,7 +144,7 @@ def download(url, dest, verify, rerun, log=print, retries=3, timeout=60):
         os.remove(part)
         raise FetchError('%s; the download was deleted: run `%s` again to retry, or fetch %s by hand'
                          % (err, rerun, url)) from None
-    os.replace(part, dest)
+    atomic.rename_into_place(part, dest)
 
 
 # ---- verification ----------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def copy_files(source, root, log=print):
                 raise FetchError('%s differs from %s: not overwriting it; compare them and remove one'
                                  % (dest, src))
             continue
-        shutil.copyfile(src, dest)
+        atomic.copy_file(src, dest)
         log('copied %s -> %s' % (src, dest))
 
 

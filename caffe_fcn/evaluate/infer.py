@@ -14,7 +14,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from caffe_fcn.data.labels import colorize, save_label_png
+from caffe_fcn.data.labels import colorize, save_label_png, save_png
 from caffe_fcn.data.nyud import COLOR_MEAN_BGR
 from caffe_fcn.data.readers import load_rgb
 from caffe_fcn.data.siftflow import SIFTFLOW_MEAN_BGR
@@ -88,7 +88,7 @@ def infer(nets, weights, images, out_dir, gpu=None, say=print):
         for name, label in segment(net, variant.outputs, rgb, mean).items():
             label_path, overlay_path = paths[name]
             save_label_png(label_path, label)
-            Image.fromarray(overlay(rgb, label)).save(overlay_path)
+            save_png(overlay_path, Image.fromarray(overlay(rgb, label)))
             written += [label_path, overlay_path]
             say('%s -> %s, %s' % (image, label_path, overlay_path))
     return written

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
+from caffe_fcn import atomic  # noqa: E402
 from caffe_fcn.train import metrics_log  # noqa: E402
 
 
@@ -32,7 +33,8 @@ def plot_rounds(history, out_path, title):
     iu_ax.set_xlabel('iteration')
     iu_ax.legend()
     fig.tight_layout()
-    fig.savefig(out_path, dpi=100)
+    with atomic.writing(out_path, replace=True) as temp:
+        fig.savefig(temp, format='png', dpi=100)
     plt.close(fig)
     return out_path
 

@@ -9,6 +9,7 @@ import os
 
 from google.protobuf import text_format
 
+from caffe_fcn import atomic
 from caffe_fcn.backend import import_caffe, net_from_proto, select_device
 from caffe_fcn.nets.build import net_proto, solver_proto
 from caffe_fcn.nets.registry import get_variant
@@ -33,14 +34,13 @@ class NetFiles:
         """Write every net of `variant` and its solver (nets by absolute path) into `folder`."""
         os.makedirs(folder, exist_ok=True)
         for net_name in variant.nets:
-            with open(os.path.join(folder, net_name + '.prototxt'), 'w') as f:
-                f.write(str(net_proto(variant, net_name)))
+            atomic.write_text(os.path.join(folder, net_name + '.prototxt'), str(net_proto(variant, net_name)),
+                              replace=True)
         files = cls(folder, variant, os.path.join(folder, 'solver.prototxt'))
         solver = solver_proto(variant)
         solver.train_net = files.proto(variant.train_split)
         solver.test_net[:] = [files.proto(variant.test_split)]
-        with open(files.solver_path, 'w') as f:
-            f.write(str(solver))
+        atomic.write_text(files.solver_path, str(solver), replace=True)
         return files
 
     def proto(self, net_name):

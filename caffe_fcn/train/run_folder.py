@@ -1,7 +1,8 @@
 """Where a run keeps what it writes: runs/<variant>/ by default.
 
   metrics.jsonl            the metrics log (caffe_fcn.train.metrics_log)
-  snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every round
+  snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every good round
+                           (caffe_fcn.train.snapshots writes them whole or not at all)
   predictions/iter_<N>/    the test split's predictions as palette PNGs
   <variant>.caffemodel     the final weights (binary), what the next stage starts from
 
@@ -26,6 +27,12 @@ def default_run_dir(name):
 def final_model(run_dir, name):
     """The weights a finished run leaves for the stages after it."""
     return os.path.join(run_dir, name + '.caffemodel')
+
+
+def run_of_state(state):
+    """The run folder of a solverstate in its snapshots/ folder (else the solverstate's own folder)."""
+    folder = os.path.dirname(os.path.abspath(state))
+    return os.path.dirname(folder) if os.path.basename(folder) == 'snapshots' else folder
 
 
 def snapshot_files(prefix, iteration):

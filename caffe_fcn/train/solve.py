@@ -2,31 +2,36 @@
 each round, log every round; resume from a solverstate; stop at once when the loss diverges.
 
     python solve.py nets/voc-fcn32s [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
-                    [--resume SOLVERSTATE] [--out DIR] [--save-predictions]
+                    [--resume SOLVERSTATE|RUN_DIR] [--out DIR] [--save-predictions] [--keep N]
 
 A run directory (default runs/<variant>/; its layout: caffe_fcn.train.run_folder) holds the metrics log, HDF5
 snapshots after every round (resume from a .solverstate.h5), optionally the test predictions of
 every round, and, when the last round is done, the final <variant>.caffemodel that the next stage
-starts from. Nothing in it is ever replaced: a fresh run needs an empty directory, a resume appends.
+starts from. Nothing in it is ever replaced: a fresh run needs an empty directory (or one whose run
+failed before its first round), a resume appends. Every round is checked (divergence) before its
+snapshot is taken; every file is written under a temporary name and renamed (caffe_fcn.atomic).
 """
 import argparse
 import math
 import os
+import shlex
 import sys
 import tempfile
 import time
 
-from caffe_fcn.train import metrics_log
+from caffe_fcn import atomic
+from caffe_fcn.train import metrics_log, snapshots
 from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
-from caffe_fcn.train.divergence import Diverged, guarded
+from caffe_fcn.train.divergence import Diverged, check_round, guarded
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.paths import resolve
-from caffe_fcn.train.run_folder import default_run_dir, final_model, snapshot_files, snapshot_states
+from caffe_fcn.train.run_folder import default_run_dir, final_model, run_of_state, snapshot_states
 from caffe_fcn.evaluate.score import score, summary
 from caffe_fcn.surgery.stages import init_variant
 from caffe_fcn.errors import UserError
+
 
 class SolveError(UserError, RuntimeError):
     pass
@@ -36,19 +41,84 @@ class TrainingDiverged(SolveError):
     pass
 
 
-def check_fresh(run_dir, net_dir):
-    if os.path.isdir(run_dir) and os.listdir(run_dir):
-        states = snapshot_states(run_dir)
-        hint = ('resume it: python solve.py %s --resume %s' % (net_dir, states[-1][1]) if states
-                else 'move it away')
-        raise SolveError('%s already holds a run (%s); a fresh run needs an empty directory: %s, '
-                         'or pass --out DIR' % (run_dir, ', '.join(sorted(os.listdir(run_dir))), hint))
+def shown(path):
+    """A path as a command line should show it: relative to the working directory when inside it."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith('..') else os.path.abspath(path)
+
+
+def solve_command(nets, *args):
+    """The solve command line for the net directory of `nets` and `args`, as a user types it."""
+    return ' '.join(['python solve.py', shlex.quote(shown(nets.net_dir))] + [shlex.quote(str(a)) for a in args])
+
+
+def check_fresh(run_dir, nets):
+    """Refuse a fresh run into a folder that holds a run, unless that run never completed a round (it
+    failed before its first snapshot): then the fresh start goes on in it (the log keeps the failure)."""
+    if not os.path.isdir(run_dir) or not os.listdir(run_dir):
+        return
+    name = nets.variant.name
+    if os.path.exists(final_model(run_dir, name)):
+        raise SolveError('%s holds a finished run (its final model %s); a fresh run needs an empty directory: '
+                         'move it away (mv %s %s.old) and run the same command again'
+                         % (run_dir, final_model(run_dir, name), shown(run_dir), shown(run_dir)))
+    states = snapshot_states(run_dir)
+    if states:
+        raise SolveError('%s already holds a run (snapshots up to iteration %d); a fresh run needs an empty '
+                         'directory. Resume it: %s' % (run_dir, states[-1][0], solve_command(nets, '--resume', shown(run_dir))))
+    if not restartable(run_dir):
+        raise SolveError('%s already holds files (%s); a fresh run needs an empty directory: move them away '
+                         'and run the same command again' % (run_dir, ', '.join(sorted(os.listdir(run_dir)))))
+
+
+def restartable(run_dir):
+    """Whether `run_dir` holds only what a run that failed before completing a round leaves: a metrics
+    log without a round, and empty snapshots/ and predictions/ folders (bar unfinished writes)."""
+    log = os.path.join(run_dir, metrics_log.LOG_NAME)
+    for name in os.listdir(run_dir):
+        path = os.path.join(run_dir, name)
+        if name in ('snapshots', 'predictions') and os.path.isdir(path):
+            if len(atomic.leftovers(path)) != len(os.listdir(path)):
+                return False
+        elif path != log and not atomic.is_partial(name):
+            return False
+    return not os.path.exists(log) or not any(
+        r['event'] == 'round' for r in metrics_log.read(log, warn=lambda text: None))
+
+
+def latest_state(run_dir, nets):
+    states = snapshot_states(run_dir)
+    if not states:
+        raise SolveError('--resume %s: the run holds no snapshot to resume from; start it afresh: %s'
+                         % (run_dir, solve_command(nets, '--out', shown(run_dir))))
+    return states[-1][1]
+
+
+def run_schedule(run_dir, state, variant):
+    """(rounds, steps, start weights) of the run in `run_dir` from its log, after checking that the
+    solverstate `state` is one of its snapshots."""
+    log = os.path.join(run_dir, metrics_log.LOG_NAME)
+    if not os.path.isfile(log):
+        raise SolveError('--resume %s: %s is not a run folder (it has no %s), so the solverstate belongs to no '
+                         'run here; to start a new run from its weights, pass --weights with the '
+                         '.caffemodel.h5 beside it' % (state, run_dir, metrics_log.LOG_NAME))
+    if os.path.realpath(os.path.dirname(state)) != os.path.realpath(os.path.join(run_dir, 'snapshots')):
+        raise SolveError('--resume %s is not a snapshot of the run in %s (its snapshots are in %s); resume the '
+                         'run it belongs to by leaving out --out' % (state, run_dir, os.path.join(run_dir, 'snapshots')))
+    begun = [r for r in metrics_log.read(log) if r['event'] in ('start', 'resume')]
+    if not begun:
+        raise SolveError('--resume %s: %s records no start of a run' % (state, log))
+    if begun[-1].get('variant') != variant.name:
+        raise SolveError('--resume %s: the run in %s trains %s, not %s; resume it with its own net directory '
+                         '(nets/%s)' % (state, run_dir, begun[-1].get('variant'), variant.name, begun[-1].get('variant')))
+    start = [r for r in begun if r['event'] == 'start']
+    return begun[-1]['rounds'], begun[-1]['steps'], start[-1].get('weights') if start else None
 
 
 def check_resume_point(run_dir, iteration, total, predictions):
-    """Refuse a resume that would overwrite snapshots or predictions, or has nothing to do."""
-    if iteration >= total:
-        raise SolveError('the solverstate is at iteration %d, already the end of the schedule (%d); '
+    """Refuse a resume that would overwrite snapshots or predictions, or is past the schedule."""
+    if iteration > total:
+        raise SolveError('the solverstate is at iteration %d, past the end of the schedule (%d); '
                          'pass a larger --rounds to train on' % (iteration, total))
     later = [path for it, path in snapshot_states(run_dir) if it > iteration]
     if later:
@@ -62,22 +132,20 @@ def check_resume_point(run_dir, iteration, total, predictions):
                              % (predictions, ', '.join(sorted(taken))))
 
 
-def solver_for_run(caffe, nets, run_dir, name, outputs):
-    """(Caffe solver, its settings): the variant's solver with HDF5 snapshots into the run directory
-    (the driver takes them itself) and the divergence guard in its training net."""
+def solver_for_run(caffe, nets, name, outputs):
+    """(Caffe solver, its settings): the variant's solver with HDF5 snapshots named after the variant
+    (caffe_fcn.train.snapshots places them) and the divergence guard in its training net."""
     settings = nets.solver()
-    settings.snapshot_prefix = os.path.join(run_dir, 'snapshots', name)
+    settings.snapshot_prefix = name
     settings.snapshot = 0
     settings.snapshot_format = settings.HDF5  # why: see caffe_fcn.train.run_folder
+    nets.net_param(nets.variant.test_split)  # checked before Caffe reads it
     with tempfile.TemporaryDirectory() as folder:
         run_settings = type(settings)()
         run_settings.CopyFrom(settings)
-        run_settings.train_net = os.path.join(folder, 'train.prototxt')
-        with open(run_settings.train_net, 'w') as f:
-            f.write(str(guarded(nets.net_param(nets.variant.train_split), outputs)))
-        with open(os.path.join(folder, 'solver.prototxt'), 'w') as f:
-            f.write(str(run_settings))
-        return caffe.get_solver(f.name), settings
+        run_settings.train_net = atomic.write_text(os.path.join(folder, 'train.prototxt'),
+                                                   str(guarded(nets.net_param(nets.variant.train_split), outputs)))
+        return caffe.get_solver(atomic.write_text(os.path.join(folder, 'solver.prototxt'), str(run_settings))), settings
 
 
 def train_round(solver, outputs, until, display, say):
@@ -95,43 +163,55 @@ def train_round(solver, outputs, until, display, say):
     return {name: total / steps for name, total in sums.items()}
 
 
-def take_snapshot(solver, prefix):
-    """Snapshot the solver; (caffemodel, solverstate) written."""
-    files = snapshot_files(prefix, solver.iter)
-    for path in files:
-        if os.path.exists(path):
-            raise SolveError('%s already exists; not overwriting a snapshot' % path)
-    solver.snapshot()
-    return files
+def best_iteration(log):
+    """The iteration of the logged round with the highest mean IU (of the first head), or None."""
+    rounds = [r for r in metrics_log.rounds(metrics_log.read(log)) if r['event'] == 'round']
+    if not rounds:
+        return None
+    return max(rounds, key=lambda r: next(iter(r['scores'].values()))['mean_iu'])['iteration']
 
 
 def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gpu=None, resume=None,
-          save_predictions=False, say=print):
+          save_predictions=False, keep=None, say=print):
     """Train `variant` (nets from the NetFiles `nets`) for rounds x steps iterations, scoring after
-    each round. Returns the path of the final model. Raises SolveError with what to do."""
-    rounds = variant.rounds if rounds is None else rounds
-    steps = variant.steps if steps is None else steps
-    if rounds < 1 or steps < 1:
-        raise SolveError('rounds and steps must be positive, got %d and %d' % (rounds, steps))
-    total = rounds * steps
-    run_dir = resolve(out_dir or default_run_dir(variant.name))
-    log = os.path.join(run_dir, metrics_log.LOG_NAME)
-    predictions = os.path.join(run_dir, 'predictions') if save_predictions else None
-    split = variant.data[variant.test_split].params['split']
-    problems = ['%s reads %s, which is missing or incomplete: run %s' % (variant.name, folder, how)
-                for folder, how in missing_data(variant).items()]
+    each round. `resume` is a solverstate or a run folder (its latest snapshot); the run's own log
+    gives the schedule then, unless `rounds`/`steps` say otherwise. `keep` N prunes all snapshots but
+    the N latest and the best round's. Returns the path of the final model. Raises SolveError with
+    what to do."""
+    start_weights = None
     if resume:
         resume = resolve(resume)
         if weights:
             raise SolveError('--weights starts a fresh run; a resumed run takes its weights from the solverstate')
+        if os.path.isdir(resume):
+            resume = latest_state(resolve(out_dir) if out_dir else resume, nets)
+        run_dir = resolve(out_dir) if out_dir else run_of_state(resume)
         if not os.path.isfile(resume):
-            raise SolveError('solverstate %s does not exist (snapshots of this run: %s)' % (
-                resume, ', '.join(p for _, p in snapshot_states(run_dir)) or 'none'))
+            raise SolveError('--resume %s: no such solverstate (snapshots of the run in %s: %s)' % (
+                resume, run_dir, ', '.join(p for _, p in snapshot_states(run_dir)) or 'none'))
+        logged_rounds, logged_steps, start_weights = run_schedule(run_dir, resume, variant)
+        rounds = logged_rounds if rounds is None else rounds
+        steps = logged_steps if steps is None else steps
+    else:
+        run_dir = resolve(out_dir or default_run_dir(variant.name))
+    rounds = variant.rounds if rounds is None else rounds
+    steps = variant.steps if steps is None else steps
+    if rounds < 1 or steps < 1 or (keep is not None and keep < 1):
+        raise SolveError('--rounds, --steps and --keep must be positive, got %s, %s and %s' % (rounds, steps, keep))
+    total = rounds * steps
+    log = os.path.join(run_dir, metrics_log.LOG_NAME)
+    snapshot_dir = os.path.join(run_dir, 'snapshots')
+    predictions = os.path.join(run_dir, 'predictions') if save_predictions else None
+    split = variant.data[variant.test_split].params['split']
+    atomic.check_folder(run_dir, '--out')
+    problems = ['%s reads %s, which is missing or incomplete: run %s' % (variant.name, folder, how)
+                for folder, how in missing_data(variant).items()]
+    if resume:
         if os.path.exists(final_model(run_dir, variant.name)):
             raise SolveError('%s holds the finished run\'s model; move it away to train this run further'
                              % final_model(run_dir, variant.name))
     else:
-        check_fresh(run_dir, os.path.relpath(nets.net_dir))
+        check_fresh(run_dir, nets)
         init = ([(resolve(w), None) for w in weights] if weights else default_init_weights(variant))
         for path, command in init:
             if not os.path.isfile(path):
@@ -141,51 +221,79 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         raise SolveError('\n'.join(problems))
 
     caffe = select_device(gpu)
-    os.makedirs(os.path.join(run_dir, 'snapshots'), exist_ok=True)
-    solver, settings = solver_for_run(caffe, nets, run_dir, variant.name, variant.outputs)
+    solver, settings = solver_for_run(caffe, nets, variant.name, variant.outputs)
+    per_param = snapshots.history_per_param(settings)
     context = dict(variant=variant.name, split=split, rounds=rounds, steps=steps, solver=str(settings))
     if resume:
-        solver.restore(resume)
-        check_resume_point(run_dir, solver.iter, total, predictions)
-        metrics_log.append(log, dict(context, event='resume', iteration=solver.iter, solverstate=resume))
-        say('%s: resumed from %s at iteration %d' % (variant.name, resume, solver.iter))
+        iteration = snapshots.check_state(resume, solver.net, per_param, variant.name)
+        check_resume_point(run_dir, iteration, total, predictions)
+        snapshots.restore(solver, resume)
+        record, text = dict(context, event='resume', iteration=solver.iter, solverstate=resume,
+                            weights=start_weights), 'resumed from %s at iteration %d' % (resume, solver.iter)
         last_state = resume
     else:
-        report = init_variant(variant, solver.net, [read_weights(path) for path, _ in init])
-        metrics_log.append(log, dict(context, event='start', iteration=0, weights=[p for p, _ in init]))
-        say('%s: initialised from %s\n%s' % (variant.name, ', '.join(p for p, _ in init), report))
+        paths = [p for p, _ in init]
+        report = init_variant(variant, solver.net, [read_weights(path) for path in paths])
+        record, text = dict(context, event='start', iteration=0, weights=paths), \
+            'initialised from %s\n%s' % (', '.join(paths), report)
         last_state = None
+    # The run folder is made only now: a run that cannot start leaves nothing behind.
+    os.makedirs(snapshot_dir, exist_ok=True)
+    for folder in (run_dir, snapshot_dir, predictions):
+        for leftover in atomic.leftovers(folder or ''):
+            atomic.remove(leftover)
+            say('removed %s, left by an interrupted write' % leftover)
+    metrics_log.append(log, record)
+    say('%s: %s' % (variant.name, text))
     test_net = solver.test_nets[0]
     test_net.share_with(solver.net)
 
     while solver.iter < total:
         started = time.time()
         until = min(total, (solver.iter // steps + 1) * steps)
+        this_round = math.ceil(until / steps)
+        scratch = None
+        if predictions:  # written under a temporary name, renamed when the round is good
+            os.makedirs(predictions, exist_ok=True)
+            scratch = atomic.temporary_beside(os.path.join(predictions, 'iter_%d' % until), folder=True)
         try:
             train_loss = train_round(solver, variant.outputs, until, settings.display, say)
-        except Diverged as err:
-            raise diverged(variant, nets, log, solver.iter + 1, err, last_state) from None
-        model, last_state = take_snapshot(solver, settings.snapshot_prefix)
-        save_dir = os.path.join(predictions, 'iter_%d' % solver.iter) if predictions else None
-        scores = score(test_net, variant.outputs, save_dir)
-        this_round = math.ceil(solver.iter / steps)
+            scores = score(test_net, variant.outputs, scratch)
+            check_round(solver.net, scores)
+        except BaseException as err:
+            if scratch:
+                atomic.remove(scratch)
+            if isinstance(err, Diverged):
+                raise diverged(variant, nets, run_dir, solver.iter + (err.during == 'step'), err, last_state) from None
+            raise
+        model, last_state = snapshots.take(solver, snapshot_dir, variant.name, per_param)
+        if scratch:
+            atomic.rename_into_place(scratch, os.path.join(predictions, 'iter_%d' % solver.iter))
         metrics_log.append(log, dict(event='round', variant=variant.name, split=split, round=this_round,
-                                iteration=solver.iter, train_loss=train_loss, scores=scores,
-                                wall_time=round(time.time() - started, 3), snapshot=os.path.relpath(model, run_dir)))
+                                     iteration=solver.iter, train_loss=train_loss, scores=scores,
+                                     wall_time=round(time.time() - started, 3), snapshot=os.path.relpath(model, run_dir)))
         say('%s round %d/%d, iteration %d, %.1f s\n%s' % (variant.name, this_round, rounds, solver.iter,
                                                           time.time() - started, summary(scores)))
+        if keep:
+            for path in snapshots.prune(run_dir, keep, [best_iteration(log)]):
+                say('--keep %d: deleted %s' % (keep, path))
     return save_weights(solver.net, final_model(run_dir, variant.name))
 
 
-def diverged(variant, nets, log, iteration, err, last_state):
+def diverged(variant, nets, run_dir, iteration, err, last_state):
     """Log the divergence and make the error that says what is kept and what to do."""
-    metrics_log.append(log, dict(event='diverged', variant=variant.name, iteration=iteration, output=err.output,
-                            loss=err.value, last_snapshot=last_state))
-    kept = ('the last good snapshot is %s' % last_state if last_state else 'no snapshot was taken yet')
-    return TrainingDiverged(
-        '%s diverged: %s at iteration %d. Stopped before its backward pass and without a snapshot of it; '
-        '%s. Lower base_lr in %s and resume with --resume, or start again.'
-        % (variant.name, err, iteration, kept, nets.solver_path))
+    metrics_log.append(os.path.join(run_dir, metrics_log.LOG_NAME),
+                       dict(event='diverged', variant=variant.name, iteration=iteration, output=err.output,
+                            loss=err.value, what=str(err), last_snapshot=last_state))
+    when = ('at iteration %d. Stopped before its backward pass' % iteration if err.during == 'step' else
+            'after iteration %d (checked at the end of its round). Stopped' % iteration)
+    if last_state:
+        then = ('the last good snapshot is %s. Lower base_lr in %s and resume from it: %s'
+                % (last_state, nets.solver_path, solve_command(nets, '--resume', shown(last_state))))
+    else:
+        then = ('no snapshot was taken yet. Lower base_lr in %s and start again: %s'
+                % (nets.solver_path, solve_command(nets, '--out', shown(run_dir))))
+    return TrainingDiverged('%s diverged: %s %s, without a snapshot of it; %s' % (variant.name, err, when, then))
 
 
 def main(argv=None):
@@ -198,15 +306,18 @@ def main(argv=None):
     parser.add_argument('--rounds', type=int, help='rounds to train (default: the reference schedule)')
     parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
     parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
-    parser.add_argument('--resume', metavar='SOLVERSTATE', help='continue from this snapshot')
+    parser.add_argument('--resume', metavar='SOLVERSTATE', help='continue from this snapshot, or from the latest '
+                        'snapshot of this run folder (the schedule comes from the run\'s log)')
     parser.add_argument('--out', metavar='DIR', help='run directory (default: runs/<variant>)')
     parser.add_argument('--save-predictions', action='store_true',
                         help='write the test predictions of every round as palette PNGs')
+    parser.add_argument('--keep', type=int, metavar='N',
+                        help="keep only the N latest snapshots and the best round's (default: all)")
     args = parser.parse_args(argv)
     try:
         nets = NetFiles(args.net_dir)
         final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
-                      args.resume, args.save_predictions)
+                      args.resume, args.save_predictions, args.keep)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('solve: %s' % err)
     print('done: %s' % final)
