@@ -281,6 +281,7 @@ def run_benchmark(name, args, argv, settings, measure, targets=None, notes=None,
     and the targets, and write the results file. Returns the record written. `timed=False` for
     figures read from logs, which a busy machine does not disturb."""
     result_name = name + ('-quick' if args.quick else '')
+    atomic.check_folder(RESULTS_DIR, 'the results folder')
     machine = describe_machine()
     command = ' '.join(['python -m bench.' + name] + list(argv))
     print('== bench %s: %s' % (name, command))

@@ -31,12 +31,12 @@ def read_weights(path):
     return OrderedDict((name, [array for array, _ in blobs]) for name, blobs in stored.items())
 
 
-def load_weights(net, path, hint=''):
+def load_weights(net, path, hint='', extra_layers=True):
     """Copy a weights file of any format into `net`, after checking that every layer fits (`hint`
     ends each error: where the right file comes from). Layers of the file that `net` lacks are ignored,
-    as Caffe does."""
+    as Caffe does, when `extra_layers`; otherwise they are an error (weights of another variant)."""
     stored = _stored(path, hint)
-    _check_fits(path, stored, net, hint)
+    _check_fits(path, stored, net, hint, extra_layers)
     for name, blobs in net.params.items():
         for (array, _), target in zip(stored[name], blobs):
             target.data[...] = array.reshape(target.data.shape)
@@ -111,8 +111,13 @@ def _read_binary(path, v1):
                        for layer in list(proto.layer) + list(proto.layers) if layer.blobs)
 
 
-def _check_fits(path, stored, net, hint):
+def _check_fits(path, stored, net, hint, extra_layers=True):
     hint = ' ' + hint if hint else ''
+    extra = [name for name in stored if name not in net.params]
+    if extra and not extra_layers:
+        raise WeightsError('%s holds layers with parameters that the net lacks (%s): weights of another variant, '
+                           'whose result would differ from that variant\'s; pass its own weights, or '
+                           '--allow-extra-layers to ignore those layers%s' % (path, ', '.join(extra), hint))
     for name, blobs in net.params.items():
         if name not in stored:
             raise WeightsError('%s has no layer %r that the net needs: is it the right model?%s' % (path, name, hint))

@@ -3,8 +3,9 @@
 import argparse
 import sys
 
-from caffe_fcn.data.fetch import FetchError, fetch_dataset, fetch_weights
+from caffe_fcn.data.fetch import fetch_dataset, fetch_weights
 from caffe_fcn.data.sources import DATASETS, WEIGHTS
+from caffe_fcn.errors import UserError
 
 
 def describe(source):
@@ -36,7 +37,7 @@ def main(argv=None):
     try:
         for name in args.names:
             fetch_one(name)
-    except FetchError as err:
+    except UserError as err:  # FetchError, or an output that cannot be written
         print('error: %s' % err, file=sys.stderr)
         return 1
     return 0

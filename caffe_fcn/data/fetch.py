@@ -282,6 +282,8 @@ def fetch(source, rerun, root=None, log=print, retries=3):
         log('%s: already in place (%s)' % (source.name, ', '.join(present)))
     else:
         download_path = os.path.join(root, source.download_to)
+        for destination in [download_path] + destinations:
+            atomic.check_folder(os.path.dirname(destination), 'the download folder')
         check = verifier(source)
         if os.path.exists(download_path):
             log('%s: checking the download already at %s' % (source.name, download_path))

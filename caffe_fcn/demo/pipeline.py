@@ -144,6 +144,8 @@ def run(config, data_dir, out_dir, log=print):
     """Every step of the demo into `out_dir` (which must be empty); returns the Timer."""
     out_dir = resolve(out_dir)
     check_fresh(out_dir)
+    atomic.check_folder(out_dir, '--out')
+    atomic.check_folder(resolve(data_dir), '--data')
     select_device()
     os.makedirs(out_dir, exist_ok=True)
     where = paths(out_dir)

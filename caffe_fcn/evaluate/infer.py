@@ -14,6 +14,7 @@ import sys
 import numpy as np
 from PIL import Image
 
+from caffe_fcn import atomic
 from caffe_fcn.data.labels import colorize, save_label_png, save_png
 from caffe_fcn.data.nyud import COLOR_MEAN_BGR
 from caffe_fcn.data.readers import load_rgb
@@ -67,10 +68,11 @@ def output_paths(out_dir, image_path, outputs):
     return paths
 
 
-def infer(nets, weights, images, out_dir, gpu=None, say=print):
+def infer(nets, weights, images, out_dir, gpu=None, extra_layers=False, say=print):
     """Write label and overlay PNGs for every image; returns the paths written."""
     variant = nets.variant
     mean = colour_mean(variant)
+    atomic.check_folder(out_dir, '--out')
     missing = [image for image in images if not os.path.isfile(image)]
     if missing:
         raise InferError('image file(s) not found: %s' % ', '.join(missing))
@@ -80,7 +82,7 @@ def infer(nets, weights, images, out_dir, gpu=None, say=print):
     if taken or len(set(targets)) != len(targets):
         raise InferError('%s: not overwriting existing files or writing one twice (two images with the '
                          'same name?); choose another --out' % (', '.join(taken) or 'duplicate output names'))
-    net = nets.deploy_net(weights, gpu)
+    net = nets.deploy_net(weights, gpu, extra_layers)
     os.makedirs(out_dir, exist_ok=True)
     written = []
     for image, paths in plans:
@@ -102,9 +104,11 @@ def main(argv=None):
     parser.add_argument('--weights', required=True, help='trained caffemodel')
     parser.add_argument('--out', required=True, help='folder for the PNGs (may exist)')
     parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
+    parser.add_argument('--allow-extra-layers', action='store_true',
+                        help='accept weights holding layers the net lacks (ignored; by default an error)')
     args = parser.parse_args(argv)
     try:
-        infer(NetFiles(args.net), args.weights, args.images, args.out, args.gpu)
+        infer(NetFiles(args.net), args.weights, args.images, args.out, args.gpu, args.allow_extra_layers)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('infer: %s' % err)
 

@@ -48,6 +48,7 @@ def main(argv=None):
     path = metrics_log.log_path(args.log)
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(path)), 'metrics.png')
     try:
+        atomic.check_file_output(out, '--out', replace=True)
         history = metrics_log.rounds(metrics_log.read(path))
         replaced = os.path.exists(out)
         title = '%s on %s' % (history[-1].get('variant'), history[-1].get('split')) if history else ''

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from caffe_fcn import atomic
 from caffe_fcn.nets import files as netfiles
 from caffe_fcn.train import metrics_log
 from caffe_fcn.data.base import SegDataLayer
@@ -95,6 +96,17 @@ def score(net, outputs, save_dir=None, progress=None):
     return scores
 
 
+def check_outputs_writable(log, save_dir):
+    """Refuse, before any scoring, a --log or --save-predictions that could not be written: a log is
+    appended to in its folder, and an existing one must be a metrics log."""
+    if log:
+        atomic.check_file_output(log, '--log', replace=True)
+        if os.path.exists(log):
+            metrics_log.read(log)
+    if save_dir:
+        atomic.check_folder(save_dir, '--save-predictions')
+
+
 def summary(scores):
     """Readable lines per head: the four metrics and the loss, IU per class present in the ground
     truth, and the classes absent from it."""
@@ -120,10 +132,13 @@ def main(argv=None):
     parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
     parser.add_argument('--save-predictions', metavar='DIR', help='write each prediction as a palette PNG')
     parser.add_argument('--log', metavar='FILE', help="append the scores to this metrics log ('score' record)")
+    parser.add_argument('--allow-extra-layers', action='store_true',
+                        help='accept weights holding layers the net lacks (ignored; by default an error)')
     args = parser.parse_args(argv)
     try:
+        check_outputs_writable(args.log, args.save_predictions)
         nets = netfiles.NetFiles(args.net)
-        net, split = nets.test_net(args.weights, args.split, gpu=args.gpu)
+        net, split = nets.test_net(args.weights, args.split, gpu=args.gpu, extra_layers=args.allow_extra_layers)
         scores = score(net, nets.variant.outputs, args.save_predictions,
                        progress=lambda i, n: print('\rscored %d/%d' % (i, n), end='', file=sys.stderr))
         print(file=sys.stderr)
@@ -132,8 +147,11 @@ def main(argv=None):
     print('%s on %s, weights %s' % (nets.variant.name, split, args.weights))
     print(summary(scores))
     if args.log:
-        metrics_log.append(args.log, {'event': 'score', 'variant': nets.variant.name, 'split': split,
-                                 'weights': os.path.abspath(args.weights), 'scores': scores})
+        try:
+            metrics_log.append(args.log, {'event': 'score', 'variant': nets.variant.name, 'split': split,
+                                          'weights': os.path.abspath(args.weights), 'scores': scores})
+        except OSError as err:
+            sys.exit('score: %s (the scores are printed above)' % err)
         print('appended to %s' % args.log)
 
 

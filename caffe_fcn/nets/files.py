@@ -3,8 +3,14 @@
 
     NetFiles('nets/voc-fcn8s')                 the checked-in files of a registered variant
     NetFiles.written(variant, folder)          files generated from any Variant (e.g. a narrow twin)
+    NetFiles('runs/demo/nets/demo-fcn8s')      such a folder again: its variant.json describes the variant
+
+A written folder holds its nets, solver.prototxt and variant.json, so every command that takes a net
+directory (solve, score, infer) works on it as on nets/<variant>, e.g. on the nets `make demo` trained.
 """
 import ast
+import dataclasses
+import json
 import os
 
 from google.protobuf import text_format
@@ -12,8 +18,9 @@ from google.protobuf import text_format
 from caffe_fcn import atomic
 from caffe_fcn.backend import import_caffe, net_from_proto, select_device
 from caffe_fcn.nets.build import net_proto, solver_proto
-from caffe_fcn.nets.registry import get_variant
+from caffe_fcn.nets.registry import DataSpec, DataTop, Init, Output, Variant, get_variant
 from caffe_fcn.paths import resolve
+from caffe_fcn.backend.net_check import check_net, check_solver
 from caffe_fcn.backend.weights import load_weights
 from caffe_fcn.errors import UserError
 
@@ -22,11 +29,21 @@ class NetFilesError(UserError, ValueError):
     pass
 
 
+VARIANT_FILE = 'variant.json'
+SOLVER_FILE = 'solver.prototxt'
+
+
 class NetFiles:
     def __init__(self, net_dir, variant=None, solver_path=None):
         self.net_dir = resolve(net_dir)
-        name = os.path.basename(os.path.normpath(self.net_dir))
-        self.variant = variant or get_variant(name)
+        described = os.path.join(self.net_dir, VARIANT_FILE)
+        if variant is None and os.path.isfile(described):
+            variant, solver_path = read_variant(described), solver_path or os.path.join(self.net_dir, SOLVER_FILE)
+        if variant is None and not os.path.isdir(self.net_dir):
+            raise NetFilesError('net directory %s does not exist: pass nets/<variant> (python -m caffe_fcn.nets '
+                                '--list) or a folder of nets written by a run, such as runs/demo/nets/demo-fcn8s'
+                                % self.net_dir)
+        self.variant = variant or get_variant(os.path.basename(os.path.normpath(self.net_dir)))
         self.solver_path = resolve(solver_path or os.path.join('solvers', self.variant.name + '.prototxt'))
 
     @classmethod
@@ -36,7 +53,8 @@ class NetFiles:
         for net_name in variant.nets:
             atomic.write_text(os.path.join(folder, net_name + '.prototxt'), str(net_proto(variant, net_name)),
                               replace=True)
-        files = cls(folder, variant, os.path.join(folder, 'solver.prototxt'))
+        atomic.write_json(os.path.join(folder, VARIANT_FILE), dataclasses.asdict(variant), replace=True)
+        files = cls(folder, variant, os.path.join(folder, SOLVER_FILE))
         solver = solver_proto(variant)
         solver.train_net = files.proto(variant.train_split)
         solver.test_net[:] = [files.proto(variant.test_split)]
@@ -52,22 +70,25 @@ class NetFiles:
 
     def net_param(self, net_name):
         """The NetParameter of net `net_name`."""
-        return _read_text_proto(self.proto(net_name), import_caffe().proto.caffe_pb2.NetParameter())
+        path = self.proto(net_name)
+        return check_net(_read_text_proto(path, import_caffe().proto.caffe_pb2.NetParameter()), path)
 
     def solver(self):
         """The variant's SolverParameter with its net paths made absolute."""
         if not os.path.isfile(self.solver_path):
             raise NetFilesError('%s does not exist: generate the solvers with `make nets`' % self.solver_path)
         solver = _read_text_proto(self.solver_path, import_caffe().proto.caffe_pb2.SolverParameter())
+        check_solver(solver, self.solver_path)
         if not solver.train_net or len(solver.test_net) != 1:
             raise NetFilesError('%s must name one train_net and one test_net' % self.solver_path)
         solver.train_net = resolve(solver.train_net)
         solver.test_net[:] = [resolve(solver.test_net[0])]
         return solver
 
-    def test_net(self, weights, split=None, gpu=None):
+    def test_net(self, weights, split=None, gpu=None, extra_layers=False):
         """(caffe.Net of the variant's test net with `weights`, the split it reads); `split`
-        replaces the split of its data layer."""
+        replaces the split of its data layer. Weights holding layers the net lacks are refused
+        unless `extra_layers`."""
         select_device(gpu)
         spec = self.variant.data[self.variant.test_split]
         proto = self.net_param(self.variant.test_split)
@@ -80,18 +101,38 @@ class NetFiles:
         if split:
             params['split'] = split
             data[0].python_param.param_str = repr(params)
-        return _loaded_net(proto, weights, self), params['split']
+        return _loaded_net(proto, weights, self, extra_layers), params['split']
 
-    def deploy_net(self, weights, gpu=None):
-        """caffe.Net of the variant's deploy net (Input layers, no loss) with `weights`."""
+    def deploy_net(self, weights, gpu=None, extra_layers=False):
+        """caffe.Net of the variant's deploy net (Input layers, no loss) with `weights`; weights
+        holding layers the net lacks are refused unless `extra_layers`."""
         select_device(gpu)
-        return _loaded_net(self.net_param('deploy'), weights, self)
+        return _loaded_net(self.net_param('deploy'), weights, self, extra_layers)
 
 
-def _loaded_net(proto, weights, files):
+def read_variant(path):
+    """The Variant a written net folder's variant.json describes."""
+    try:
+        with open(path) as f:
+            fields = json.load(f)
+        source = fields['init']['source']
+        return Variant(**dict(
+            fields, outputs=tuple(Output(**o) for o in fields['outputs']),
+            data={net: DataSpec(**spec) for net, spec in fields['data'].items()},
+            init=Init(fields['init']['kind'], tuple(source) if isinstance(source, list) else source),
+            inputs=tuple(DataTop(**i) for i in fields['inputs']),
+            widths=tuple(fields['widths']) if fields['widths'] else None))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise NetFilesError('%s does not describe a variant (%s): write the folder again with '
+                            'NetFiles.written' % (path, err)) from err
+
+
+def _loaded_net(proto, weights, files, extra_layers):
     """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
+    weights = resolve(weights)
+    hint = '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name)
     net = net_from_proto(proto)
-    load_weights(net, resolve(weights), '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name))
+    load_weights(net, weights, hint, extra_layers)
     return net
 
 

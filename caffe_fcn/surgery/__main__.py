@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 
+from caffe_fcn.errors import UserError
 from caffe_fcn.surgery.params import SurgeryError
 
 
@@ -60,7 +61,7 @@ def main(argv=None):
         args.weights = args.weights[0]
     try:
         report, out = (_init if args.command == 'init' else _convolutionalize)(args)
-    except (SurgeryError, ValueError) as err:
+    except (UserError, ValueError) as err:
         print('error: %s' % err, file=sys.stderr)
         return 1
     print(report)

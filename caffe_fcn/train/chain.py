@@ -1,11 +1,15 @@
-"""`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained.
+"""`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained
+and resuming an interrupted one from its last complete snapshot.
 
-    python -m caffe_fcn.train.chain voc-fcn8s [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
+    python -m caffe_fcn.train.chain voc-fcn8s [--gpu ID] [--rounds N] [--steps N] [--save-predictions] [--keep N]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
 convolutionalised VGG16 (weights/vgg16-fcn.caffemodel). A stage is done when its run left
-runs/<stage>/<stage>.caffemodel. Before anything trains, the datasets and the ILSVRC weights of
-all remaining stages are checked, and whatever is missing is listed with the command that makes it.
+runs/<stage>/<stage>.caffemodel. A stage whose run folder holds snapshots but no final model was
+interrupted (a kill, a full disk, a crash): it is resumed from its latest snapshot with the schedule
+its log records, so `make <variant>` again is how to go on after any interruption. Before anything
+trains, the datasets and the ILSVRC weights of all remaining stages and the run folders are checked,
+and whatever is missing is listed with the command that makes it.
 """
 import argparse
 import os
@@ -15,7 +19,8 @@ from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
-from caffe_fcn.train.run_folder import default_run_dir, final_model
+from caffe_fcn import atomic
+from caffe_fcn.train.run_folder import default_run_dir, final_model, snapshot_states
 from caffe_fcn.train.solve import train
 
 
@@ -54,6 +59,8 @@ def missing_inputs(names):
         variant = get_variant(name)
         for folder, how in missing_data(variant).items():
             datasets.setdefault((folder, how), []).append(name)
+        if snapshot_states(default_run_dir(name)):
+            continue  # resumed: its snapshot holds its weights
         for path, command in default_init_weights(variant):
             made_here = any(path == final_model(default_run_dir(n), n) for n in names)
             if not os.path.isfile(path) and not made_here:
@@ -72,6 +79,8 @@ def main(argv=None):
     parser.add_argument('--rounds', type=int, help='rounds per stage (default: the reference schedule)')
     parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
     parser.add_argument('--save-predictions', action='store_true')
+    parser.add_argument('--keep', type=int, metavar='N',
+                        help="keep only the N latest snapshots of each stage and its best round's")
     args = parser.parse_args(argv)
     try:
         done, todo = remaining(args.variant)
@@ -81,10 +90,16 @@ def main(argv=None):
         if problems:
             sys.exit('make %s cannot start:\n%s' % (args.variant, '\n'.join(problems)))
         for name in todo:
-            print('%s: training (stage %d of %d)' % (name, todo.index(name) + 1, len(todo)))
+            atomic.check_folder(default_run_dir(name), 'the run folder of %s' % name)
+        for number, name in enumerate(todo, 1):
+            run = default_run_dir(name)
+            states = snapshot_states(run)
             nets = NetFiles(os.path.join('nets', name))
-            train(nets.variant, nets, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
-                  save_predictions=args.save_predictions)
+            print('%s: %s (stage %d of %d)' % (name, 'resuming from %s' % os.path.relpath(states[-1][1])
+                                               if states else 'training', number, len(todo)))
+            train(nets.variant, nets, out_dir=run, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
+                  resume=states[-1][1] if states else None, save_predictions=args.save_predictions,
+                  keep=args.keep)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('make %s: %s' % (args.variant, err))
 

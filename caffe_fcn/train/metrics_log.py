@@ -41,8 +41,7 @@ def append(path, record):
     record = dict(record, time=time.strftime('%Y-%m-%dT%H:%M:%S'))
     line = (json.dumps(_finite_or_text(record), allow_nan=False) + '\n').encode()
     folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise MetricsLogError('cannot append to the metrics log %s: its folder does not exist' % path)
+    os.makedirs(folder, exist_ok=True)
     handle = os.open(folder, os.O_RDONLY)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)

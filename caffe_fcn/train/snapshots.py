@@ -94,18 +94,21 @@ def _check_written(files, solver, per_param):
                                % (layers, iteration, history, len(solver.net.params), solver.iter, expected))
 
 
-def check_state(path, net, per_param, variant):
-    """The iteration of the HDF5 solverstate `path` once it is known to restore into `net` (the
-    training net of `variant`); any other file is a SolverStateError saying what to pass instead."""
-    again = ('resume from a %s_iter_<N>.solverstate.h5 in the snapshots/ folder of a run of %s'
-             % (variant, variant))
+def _again(variant):
+    return ('resume from a %s_iter_<N>.solverstate.h5 in the snapshots/ folder of a run of %s' % (variant, variant))
+
+
+def read_state(path, variant):
+    """(iteration, history blob shapes, the caffemodel it names or None) of the HDF5 solverstate
+    `path`; any other file is a SolverStateError saying what to pass instead (`variant`: the name
+    of the variant it should belong to)."""
     if not os.path.isfile(path):
-        raise SolverStateError('--resume %s: no such file; %s' % (path, again))
+        raise SolverStateError('--resume %s: no such file; %s' % (path, _again(variant)))
     with open(path, 'rb') as f:
         is_hdf5 = f.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
     if not is_hdf5:
         raise SolverStateError('--resume %s is not an HDF5 solverstate (the snapshots this driver takes); %s'
-                               % (path, again))
+                               % (path, _again(variant)))
     try:
         with h5py.File(path, 'r') as f:
             kind = 'solverstate' if 'iter' in f and 'history' in f else 'caffemodel' if 'data' in f else None
@@ -114,16 +117,25 @@ def check_state(path, net, per_param, variant):
                 learned = f['learned_net'][()].decode().rstrip('\0') if 'learned_net' in f else None
                 history = [tuple(f['history'][str(i)].shape) for i in range(len(f['history']))]
     except (OSError, KeyError, ValueError) as err:
-        raise SolverStateError('--resume %s cannot be read as a solverstate (%s); %s' % (path, err, again)) from err
+        raise SolverStateError('--resume %s cannot be read as a solverstate (%s); %s'
+                               % (path, err, _again(variant))) from err
     if kind == 'caffemodel':
         raise SolverStateError('--resume %s is a caffemodel (weights only), not a solverstate: start a fresh run '
                                'from it with --weights %s, or resume from the .solverstate.h5 beside it'
                                % (path, path))
     if kind is None:
-        raise SolverStateError('--resume %s is an HDF5 file but not a solverstate; %s' % (path, again))
+        raise SolverStateError('--resume %s is an HDF5 file but not a solverstate; %s' % (path, _again(variant)))
     if not path.endswith('.h5'):
         raise SolverStateError('--resume %s is an HDF5 solverstate, but Caffe reads a solverstate as HDF5 only '
                                'when its name ends in .h5: rename it to %s.h5 and pass that' % (path, path))
+    model = os.path.join(os.path.dirname(os.path.abspath(path)), learned) if learned else None
+    return iteration, history, model
+
+
+def check_state(path, net, per_param, variant):
+    """The iteration of the solverstate `path` once it is known to restore into `net`, the training
+    net of `variant` whose solver keeps `per_param` history blobs per learnable blob."""
+    iteration, history, model = read_state(path, variant)
     shapes = learnable_shapes(net)
     if history != shapes * per_param:
         raise SolverStateError(
@@ -131,9 +143,8 @@ def check_state(path, net, per_param, variant):
             'it is a snapshot of another variant or stage; %s'
             % (path, len(history), variant, len(shapes) * per_param, len(shapes),
                ' x %d for this solver type' % per_param if per_param > 1 else '',
-               '' if len(history) != len(shapes) * per_param else ', of other shapes', again))
-    if learned:
-        model = os.path.join(os.path.dirname(os.path.abspath(path)), learned)
+               '' if len(history) != len(shapes) * per_param else ', of other shapes', _again(variant)))
+    if model:
         try:
             check_weights_fit(model, net, '(the caffemodel that %s names)' % path)
         except WeightsError as err:

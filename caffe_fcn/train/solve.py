@@ -189,6 +189,7 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         if not os.path.isfile(resume):
             raise SolveError('--resume %s: no such solverstate (snapshots of the run in %s: %s)' % (
                 resume, run_dir, ', '.join(p for _, p in snapshot_states(run_dir)) or 'none'))
+        snapshots.read_state(resume, variant.name)
         logged_rounds, logged_steps, start_weights = run_schedule(run_dir, resume, variant)
         rounds = logged_rounds if rounds is None else rounds
         steps = logged_steps if steps is None else steps
