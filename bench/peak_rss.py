@@ -1,7 +1,7 @@
 """Run a module as `python -m MODULE ARGS...` would (or code, as `python -c CODE ARGS...`), then
 report the peak resident set of this program alone, as the last line of its output:
 
-    python -m bench.peak_rss caffe_fcn.evaluate.infer photo.jpg --net nets/voc-fcn8s ...
+    python -m bench.peak_rss caffe_fcn.evaluate.infer voc-fcn8s photo.jpg ...
     python -m bench.peak_rss -c "data = bytearray(2**28)"
 
 The peak is VmHWM of /proc/self/status, which counts the memory mapped since this program was

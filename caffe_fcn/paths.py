@@ -3,6 +3,8 @@ repository root, so nets run the same from any working directory."""
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NETS = 'nets'        # nets/<variant>/<net>.prototxt, generated and checked in
+SOLVERS = 'solvers'  # solvers/<variant>.prototxt, generated and checked in
 
 
 def resolve(path):

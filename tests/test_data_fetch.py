@@ -20,6 +20,7 @@ from caffe_fcn.data.__main__ import main
 from caffe_fcn.data.fetch import FetchError, download, fetch, verifier
 from caffe_fcn.data.fixtures import write_siftflow, write_voc
 from caffe_fcn.data.sources import DATASETS, WEIGHTS, Checksum, Source
+from cli_support import assert_user_error
 from data_net import data_net
 
 PAYLOAD = bytes(range(256)) * 1200  # 300 KiB
@@ -192,14 +193,12 @@ def test_unreachable_server_is_one_line_naming_the_url_and_the_manual_alternativ
     assert not os.path.exists(tmp_path / 'downloads')
 
 
-def test_cli_prints_one_error_line_and_exits_1_when_offline(tmp_path, monkeypatch, capsys):
+def test_cli_prints_one_error_line_and_exits_2_when_offline(tmp_path, monkeypatch, capsys):
     offline = Source('voc2011', closed_port_url(), 'data/pascal/downloads/VOCtrainval.tar', marker=('JPEGImages',),
                      place=(('', 'data/pascal/VOC2011'),))
     monkeypatch.setitem(DATASETS, 'voc', (offline,))
     monkeypatch.setattr(paths, 'ROOT', str(tmp_path))
-    assert main(['fetch', 'voc']) == 1
-    err = capsys.readouterr().err
-    assert err.count('\n') == 1 and err.startswith('error: cannot reach http://127.0.0.1:')
+    assert_user_error(main(['fetch', 'voc']), capsys, 'python -m caffe_fcn.data', '^cannot reach http://127.0.0.1:')
 
 
 def tar_bytes(folder, arcname, mode='w'):

@@ -13,6 +13,7 @@ from caffe_fcn.demo import dataset, pipeline, report
 from caffe_fcn.demo.__main__ import main
 from caffe_fcn.demo.config import FAST
 from caffe_fcn.evaluate.published import METRICS
+from cli_support import assert_user_error
 
 STAGES = ('demo-fcn32s', 'demo-fcn16s', 'demo-fcn8s')
 
@@ -93,14 +94,14 @@ def test_report_shows_every_model_the_paper_labelled_as_another_dataset_and_the_
 def test_a_second_run_into_the_same_folder_is_refused_and_changes_nothing(demo, capsys):
     data, out, _ = demo
     before = sorted(os.listdir(out))
-    with pytest.raises(SystemExit, match='already holds a demo run'):
-        main(['run', '--fast', '--data', data, '--out', out])
+    assert_user_error(main(['run', '--fast', '--data', data, '--out', out]), capsys, 'python -m caffe_fcn.demo',
+                      'already holds a demo run')
     assert sorted(os.listdir(out)) == before
 
 
-def test_ablation_without_a_demo_run_says_what_to_run_first(tmp_path):
-    with pytest.raises(SystemExit, match='run the demo first'):
-        main(['ablation', '--fast', '--data', str(tmp_path / 'data'), '--out', str(tmp_path / 'runs')])
+def test_ablation_without_a_demo_run_says_what_to_run_first(tmp_path, capsys):
+    status = main(['ablation', '--fast', '--data', str(tmp_path / 'data'), '--out', str(tmp_path / 'runs')])
+    assert_user_error(status, capsys, 'python -m caffe_fcn.demo', 'run the demo first')
 
 
 def test_a_second_run_with_the_same_seed_repeats_every_score(demo, tmp_path):

@@ -1,9 +1,8 @@
 """compare: our scores next to the paper's (fcn-reference.md section 5), from a hand-made metrics log."""
 import json
 
-import pytest
-
 from caffe_fcn.evaluate import compare
+from cli_support import assert_user_error
 from caffe_fcn.evaluate.published import METRICS, RESULTS, published_for
 
 
@@ -62,15 +61,14 @@ def test_siftflow_geometric_head_is_compared_with_its_own_pixel_accuracy():
     assert geo_rows[2] == ['mean IU', '64.5', '-', '-']
 
 
-def test_missing_log_and_missing_iteration_are_clear_errors(tmp_path):
-    with pytest.raises(SystemExit, match='no metrics log at'):
-        compare.main([str(tmp_path / 'nowhere.jsonl')])
+def test_missing_log_and_missing_iteration_are_clear_errors(tmp_path, capsys):
+    prog = 'python -m caffe_fcn.evaluate.compare'
+    assert_user_error(compare.main([str(tmp_path / 'nowhere.jsonl')]), capsys, prog, '^no metrics log at')
     log = write_log(tmp_path / 'm.jsonl', round_record(4000, OURS))
-    with pytest.raises(SystemExit, match='no round at iteration 5; it has 4000'):
-        compare.main([log, '--iteration', '5'])
+    assert_user_error(compare.main([log, '--iteration', '5']), capsys, prog, 'no round at iteration 5; it has 4000')
     empty = write_log(tmp_path / 'e.jsonl', {'event': 'start'})
-    with pytest.raises(SystemExit, match='no scored round yet'):
-        compare.main([empty])
+    assert_user_error(compare.main([empty]), capsys, prog, 'no scored round yet')
+    assert_user_error(compare.main([log, '--variant', 'voc-fcn4s']), capsys, prog, "^unknown variant 'voc-fcn4s'")
 
 
 def test_published_table_carries_section5_figures_with_sources():

@@ -7,6 +7,7 @@ from scipy import ndimage
 
 from caffe_fcn.backend import net_from_proto
 from caffe_fcn.backend.weights import WeightsError
+from caffe_fcn.errors import OutputExists
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.registry import get_variant
@@ -14,6 +15,7 @@ from caffe_fcn.surgery import SurgeryError, upsample_filt
 from caffe_fcn.surgery.__main__ import main
 from caffe_fcn.surgery.convolutionalize import convolutionalize
 from caffe_fcn.surgery.stages import init_variant
+from cli_support import assert_user_error
 from surgery_nets import randomize
 
 WIDTHS = (4, 4, 6, 6, 8, 16)
@@ -183,15 +185,16 @@ def test_convolutionalize_refuses_missing_wrong_or_existing_files(vgg16_fcn, tmp
     with pytest.raises(WeightsError, match=r"layer 'conv1_1' holds blobs of shapes \[\(4, 3, 3, 3\), \(4,\)\], "
                                            r"the net expects \[\(8, 3, 3, 3\), \(8,\)\]"):
         convolutionalize('vgg16', fcn_weights, out, widths=(8,) * 6)
-    with pytest.raises(WeightsError, match='vgg16-fcn.caffemodel already exists; delete it or pass --force'):
+    with pytest.raises(OutputExists, match='vgg16-fcn.caffemodel already exists; not replacing it'):
         convolutionalize('vgg16', fcn_weights, fcn_weights, widths=WIDTHS)
 
 
-def test_cli_reports_errors_in_one_line_and_exit_status_1(tmp_path, capsys):
-    assert main(['vgg16', '--weights', str(tmp_path / 'absent.caffemodel')]) == 1
-    assert 'absent.caffemodel does not exist: Get it with `make weights-vgg16`' in capsys.readouterr().err
-    existing = tmp_path / 'start.caffemodel'
+def test_cli_reports_errors_in_one_line_and_exit_status_2(tmp_path, capsys):
+    prog = 'python -m caffe_fcn.surgery'
+    status = main(['vgg16', '--weights', str(tmp_path / 'absent.caffemodel'), '--out', str(tmp_path)])
+    assert_user_error(status, capsys, prog, 'absent.caffemodel does not exist: Get it with `make weights-vgg16`')
+    existing = tmp_path / 'voc-fcn16s-init.caffemodel'
     existing.write_bytes(b'keep me')
-    assert main(['init', 'voc-fcn16s', '--out', str(existing)]) == 1
-    assert 'start.caffemodel already exists' in capsys.readouterr().err
+    assert_user_error(main(['init', 'nets/voc-fcn16s', '--out', str(tmp_path)]), capsys, prog,
+                      'voc-fcn16s-init.caffemodel already exists; not replacing it')
     assert existing.read_bytes() == b'keep me'

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import train_fixtures
+from cli_support import assert_user_error
 from caffe_fcn.train import metrics_log, solve
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
@@ -167,13 +168,14 @@ def test_solve_cli_trains_and_reports_errors_in_one_line(setup, tmp_path, monkey
     folder, fixture, trunk = setup
     variant, nets = twin_nets(tmp_path, fixture)
     # The CLI reads nets/<variant>; here the twin's files stand in for the registered variant's.
-    monkeypatch.setattr(solve, 'NetFiles', lambda net_dir: nets)
+    monkeypatch.setattr(solve, 'NetFiles', lambda variant: nets)
     run = str(tmp_path / 'run')
-    solve.main(['nets/voc-fcn32s', '--weights', trunk, '--rounds', '1', '--steps', '2', '--out', run])
+    assert solve.main(['nets/voc-fcn32s', '--weights', trunk, '--rounds', '1', '--steps', '2', '--out', run]) == 0
     out = capsys.readouterr().out
     assert 'voc-fcn32s round 1/1, iteration 2' in out and out.endswith('done: %s/voc-fcn32s.caffemodel\n' % run)
-    with pytest.raises(SystemExit, match=r'^solve: --resume \S*nowhere.solverstate.h5: no such solverstate '
-                                         r'\(snapshots of the run in \S*/run: \S*voc-fcn32s_iter_2.solverstate.h5\)$'):
-        solve.main(['nets/voc-fcn32s', '--resume', str(tmp_path / 'nowhere.solverstate.h5'), '--out', run])
-    with pytest.raises(SystemExit, match='--rounds, --steps and --keep must be positive, got 0, 3 and None'):  # the twin's 3 steps
-        solve.main(['nets/voc-fcn32s', '--rounds', '0', '--out', str(tmp_path / 'other')])
+    status = solve.main(['nets/voc-fcn32s', '--resume', str(tmp_path / 'nowhere.solverstate.h5'), '--out', run])
+    assert_user_error(status, capsys, 'python solve.py', r'^--resume \S*nowhere.solverstate.h5: no such solverstate '
+                                                         r'\(snapshots of the run in \S*/run: \S*voc-fcn32s_iter_2.solverstate.h5\)$')
+    status = solve.main(['voc-fcn32s', '--rounds', '0', '--out', str(tmp_path / 'other')])
+    assert_user_error(status, capsys, 'python solve.py',  # the twin's 3 steps
+                      '--rounds, --steps and --keep must be positive, got 0, 3 and None')

@@ -7,6 +7,7 @@ from PIL import Image
 
 from caffe_fcn.evaluate import plot
 from caffe_fcn.train import metrics_log
+from cli_support import assert_user_error
 
 
 def round_record(iteration, mean_iu, outputs=('semantic',)):
@@ -69,13 +70,20 @@ def test_plot_draws_loss_and_mean_iu_for_each_output_head(tmp_path, capsys):
     # geometric head's green (44, 160, 44) and red (214, 39, 40), which a one-head plot never draws.
     colours = {tuple(c) for c in image.reshape(-1, 3)}
     assert {(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40)} <= colours
-    plot.main([path, '--out', str(tmp_path / 'again.png')])
-    plot.main([path, '--out', str(tmp_path / 'again.png')])
-    assert capsys.readouterr().out.splitlines()[-1].startswith('replaced ')
+    # --out is a folder; an existing plot is never replaced.
+    before = (tmp_path / 'metrics.png').read_bytes()
+    assert_user_error(plot.main([path]), capsys, 'python -m caffe_fcn.evaluate.plot',
+                      r'metrics.png already exists; not replacing it')
+    assert (tmp_path / 'metrics.png').read_bytes() == before
+    assert plot.main([path, '--out', str(tmp_path / 'again')]) == 0
+    assert capsys.readouterr().out.strip() == 'wrote %s' % (tmp_path / 'again' / 'metrics.png')
+    assert (tmp_path / 'again' / 'metrics.png').read_bytes() == before
+    with pytest.raises(SystemExit):  # argparse: --out names a folder, not the file
+        plot.main([path, '--out', str(tmp_path / 'metrics.png')])
+    assert 'is a file; --out names a folder' in capsys.readouterr().err
 
 
-def test_plot_without_rounds_is_a_clear_error(tmp_path):
+def test_plot_without_rounds_is_a_clear_error(tmp_path, capsys):
     path = str(tmp_path / 'metrics.jsonl')
     metrics_log.append(path, {'event': 'start'})
-    with pytest.raises(SystemExit, match='no training round to plot yet'):
-        plot.main([path])
+    assert_user_error(plot.main([path]), capsys, 'python -m caffe_fcn.evaluate.plot', '^no training round to plot yet$')

@@ -14,7 +14,7 @@ import numpy as np
 
 from caffe_fcn import atomic
 from caffe_fcn.backend import import_caffe
-from caffe_fcn.errors import UserError
+from caffe_fcn.errors import OutputExists, UserError
 
 HDF5_SIGNATURE = b'\x89HDF\r\n\x1a\n'
 BLOB_DATA_FIELD = 5  # caffe.proto: `repeated float data = 5 [packed = true];`
@@ -48,12 +48,11 @@ def check_weights_fit(path, net, hint=''):
     _check_fits(path, _stored(path, hint), net, hint)
 
 
-def check_writable(path, overwrite=False):
-    """Refuse, before any long work, an output that is there already (unless asked to replace it) or
-    whose folder cannot be written."""
-    if os.path.exists(path) and not overwrite:
-        raise WeightsError('%s already exists; delete it or pass --force to replace it' % path)
-    atomic.check_folder(os.path.dirname(os.path.abspath(path)), path)
+def check_writable(path):
+    """Refuse, before any long work, an output that is there already or whose folder cannot be written."""
+    if os.path.exists(path):
+        raise OutputExists('%s already exists; not replacing it: move it away or choose another --out' % path)
+    atomic.check_folder(os.path.dirname(os.path.abspath(path)), '--out')
 
 
 def parameter_bytes(net):
@@ -61,14 +60,15 @@ def parameter_bytes(net):
     return 4 * sum(blob.data.size for blobs in net.params.values() for blob in blobs)
 
 
-def save_weights(net, path, overwrite=False):
+def save_weights(net, path):
     """Write `net`'s parameters as a binary caffemodel at `path` (folders made as needed), through a
-    temporary name (caffe_fcn.atomic) so that a crash never leaves half a file there. Returns `path`."""
-    check_writable(path, overwrite)
+    temporary name (caffe_fcn.atomic) so that a crash never leaves half a file there; never over an
+    existing file. Returns `path`."""
+    check_writable(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     atomic.require_space(folder, parameter_bytes(net), 'the caffemodel %s' % path)
-    with atomic.writing(path, replace=overwrite) as temp:
+    with atomic.writing(path) as temp:
         net.save(temp)
     return path
 

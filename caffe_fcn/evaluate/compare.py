@@ -3,10 +3,11 @@
     python -m caffe_fcn.evaluate.compare runs/voc-fcn8s            # last round of the run
     python -m caffe_fcn.evaluate.compare runs/voc-fcn8s/metrics.jsonl --iteration 48000 --markdown
 """
-import argparse
 import sys
 
+from caffe_fcn import cli
 from caffe_fcn.train import metrics_log
+from caffe_fcn.train.metrics_log import MetricsLogError
 from caffe_fcn.evaluate.published import METRICS, published_for, splits_published_for
 
 METRIC_LABELS = {'pixel_accuracy': 'pixel accuracy', 'mean_accuracy': 'mean accuracy',
@@ -17,13 +18,13 @@ def pick_record(records, iteration=None, source='the log'):
     """The scored record at `iteration`, or the latest one."""
     history = metrics_log.rounds(records)
     if not history:
-        raise ValueError('%s holds no scored round yet' % source)
+        raise MetricsLogError('%s holds no scored round yet' % source)
     if iteration is None:
         return history[-1]
     for record in history:
         if record.get('iteration') == iteration:
             return record
-    raise ValueError('%s has no round at iteration %d; it has %s' % (
+    raise MetricsLogError('%s has no round at iteration %d; it has %s' % (
         source, iteration, ', '.join(str(r.get('iteration')) for r in history)))
 
 
@@ -32,12 +33,12 @@ def comparison_tables(record, variant=None, split=None):
     variant = variant or record.get('variant')
     split = split or record.get('split')
     if not variant or not split:
-        raise ValueError('the record names no variant or split: pass --variant and --split')
+        raise MetricsLogError('the record names no variant or split: pass --variant and --split')
     tables = []
     for output, scores in record['scores'].items():
         missing = [m for m in METRICS if m not in scores]
         if missing:
-            raise ValueError('the %s scores lack %s' % (output, ', '.join(missing)))
+            raise MetricsLogError('the %s scores lack %s' % (output, ', '.join(missing)))
         published = published_for(variant, split, output)
         title = '%s on %s (%s)' % (variant, split, output)
         if record.get('iteration') is not None:
@@ -83,23 +84,23 @@ def as_markdown(title, header, rows, note):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.compare', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('log', help='a run directory or its metrics log (metrics.jsonl)')
+    parser = cli.parser('python -m caffe_fcn.evaluate.compare', __doc__,
+                        'python -m caffe_fcn.evaluate.compare runs/voc-fcn8s --markdown')
+    cli.add_run(parser)
     parser.add_argument('--iteration', type=int, help='compare this round (default: the latest)')
-    parser.add_argument('--variant', help="override the log's variant name")
-    parser.add_argument('--split', help="override the log's split name")
+    cli.add_variant(parser, option=True, help="compare as this variant instead of the log's")
+    cli.add_split(parser, "compare as this split instead of the log's")
     parser.add_argument('--markdown', action='store_true', help='print Markdown tables')
-    args = parser.parse_args(argv)
+    return cli.run(parser, _compare, argv)
+
+
+def _compare(args):
     path = metrics_log.log_path(args.log)
-    try:
-        record = pick_record(metrics_log.read(path), args.iteration, path)
-        tables = comparison_tables(record, args.variant, args.split)
-    except (OSError, ValueError) as err:
-        sys.exit('compare: %s' % err)
+    record = pick_record(metrics_log.read(path), args.iteration, path)
+    tables = comparison_tables(record, args.variant.name if args.variant else None, args.split)
     render = as_markdown if args.markdown else as_text
     print('\n\n'.join(render(*table) for table in tables))
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,20 +1,19 @@
 """Segment any images with a trained variant: a palette label PNG and an overlay PNG per image.
 
-    python -m caffe_fcn.evaluate.infer photo.jpg other.png --net nets/voc-fcn8s --weights runs/voc-fcn8s/voc-fcn8s.caffemodel --out out/
+    python -m caffe_fcn.evaluate.infer VARIANT IMAGE... --weights FILE --out DIR [--gpu ID]
 
 The deploy net is reshaped to each image, so any size works. Images are read as RGB and given the
 same preprocessing as the variant's data layer (BGR, minus the dataset mean). Writes <out>/<name>.png
 (class indices with the VOC palette) and <out>/<name>_overlay.png; a two-headed variant (SIFT Flow)
 writes <name>_<head>.png and <name>_<head>_overlay.png. Existing files are never replaced.
 """
-import argparse
 import os
 import sys
 
 import numpy as np
 from PIL import Image
 
-from caffe_fcn import atomic
+from caffe_fcn import atomic, cli
 from caffe_fcn.data.labels import colorize, save_label_png, save_png
 from caffe_fcn.data.nyud import COLOR_MEAN_BGR
 from caffe_fcn.data.readers import load_rgb
@@ -97,21 +96,21 @@ def infer(nets, weights, images, out_dir, gpu=None, extra_layers=False, say=prin
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.infer', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('images', nargs='+', metavar='IMAGE')
-    parser.add_argument('--net', required=True, help='net directory of a variant, e.g. nets/voc-fcn8s')
-    parser.add_argument('--weights', required=True, help='trained caffemodel')
-    parser.add_argument('--out', required=True, help='folder for the PNGs (may exist)')
-    parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
-    parser.add_argument('--allow-extra-layers', action='store_true',
-                        help='accept weights holding layers the net lacks (ignored; by default an error)')
-    args = parser.parse_args(argv)
-    try:
-        infer(NetFiles(args.net), args.weights, args.images, args.out, args.gpu, args.allow_extra_layers)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit('infer: %s' % err)
+    parser = cli.parser('python -m caffe_fcn.evaluate.infer', __doc__,
+                        'python -m caffe_fcn.evaluate.infer voc-fcn8s photo.jpg --weights runs/voc-fcn8s/voc-fcn8s.caffemodel '
+                        '--out segmented')
+    cli.add_variant(parser)
+    cli.add_images(parser)
+    cli.add_weights(parser, required=True, help='the trained caffemodel')
+    cli.add_out(parser, 'the folder for the PNGs', required=True)
+    cli.add_gpu(parser)
+    cli.add_allow_extra_layers(parser)
+    return cli.run(parser, _infer, argv)
+
+
+def _infer(args):
+    infer(NetFiles(args.variant), args.weights, args.images, args.out, args.gpu, args.allow_extra_layers)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,20 +1,22 @@
 """Scoring a test net over its whole split: one confusion matrix and one mean loss per output head.
 
-    python -m caffe_fcn.evaluate.score --net nets/voc-fcn8s --weights fcn8s-heavy-pascal.caffemodel --split seg11valid
+    python -m caffe_fcn.evaluate.score VARIANT --weights FILE [--split NAME] [--gpu ID] [--out DIR [--save-predictions]]
+
+With --out, the scores are appended to <DIR>/metrics.jsonl as a 'score' record (what
+python -m caffe_fcn.evaluate.compare reads) and --save-predictions writes <DIR>/predictions/.
 
 The score, label and loss blobs come from the variant's outputs (SIFT Flow scores its semantic
 and geometric heads, each with its own loss). The split's size and the image ids come from the
 net's data layer, which reads the split in file order.
 """
-import argparse
 import os
 import sys
 import time
 
 import numpy as np
 
-from caffe_fcn import atomic
-from caffe_fcn.nets import files as netfiles
+from caffe_fcn import atomic, cli
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.train import metrics_log
 from caffe_fcn.data.base import SegDataLayer
 from caffe_fcn.data.labels import save_label_png
@@ -96,15 +98,13 @@ def score(net, outputs, save_dir=None, progress=None):
     return scores
 
 
-def check_outputs_writable(log, save_dir):
-    """Refuse, before any scoring, a --log or --save-predictions that could not be written: a log is
-    appended to in its folder, and an existing one must be a metrics log."""
-    if log:
-        atomic.check_file_output(log, '--log', replace=True)
-        if os.path.exists(log):
-            metrics_log.read(log)
-    if save_dir:
-        atomic.check_folder(save_dir, '--save-predictions')
+def check_out_writable(out):
+    """Refuse, before any scoring, an --out folder that could not be written, or one whose
+    metrics.jsonl is not a metrics log."""
+    atomic.check_folder(out, '--out')
+    log = os.path.join(out, metrics_log.LOG_NAME)
+    if os.path.exists(log):
+        metrics_log.read(log)
 
 
 def summary(scores):
@@ -124,36 +124,39 @@ def summary(scores):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.score', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--net', required=True, help='net directory of a variant, e.g. nets/voc-fcn8s')
-    parser.add_argument('--weights', required=True, help='caffemodel to score')
-    parser.add_argument('--split', help="split to score (default: the variant's test split)")
-    parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
-    parser.add_argument('--save-predictions', metavar='DIR', help='write each prediction as a palette PNG')
-    parser.add_argument('--log', metavar='FILE', help="append the scores to this metrics log ('score' record)")
-    parser.add_argument('--allow-extra-layers', action='store_true',
-                        help='accept weights holding layers the net lacks (ignored; by default an error)')
-    args = parser.parse_args(argv)
-    try:
-        check_outputs_writable(args.log, args.save_predictions)
-        nets = netfiles.NetFiles(args.net)
-        net, split = nets.test_net(args.weights, args.split, gpu=args.gpu, extra_layers=args.allow_extra_layers)
-        scores = score(net, nets.variant.outputs, args.save_predictions,
-                       progress=lambda i, n: print('\rscored %d/%d' % (i, n), end='', file=sys.stderr))
-        print(file=sys.stderr)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit('score: %s' % err)
+    parser = cli.parser('python -m caffe_fcn.evaluate.score', __doc__,
+                        'python -m caffe_fcn.evaluate.score voc-fcn8s --weights weights/fcn8s-heavy-pascal.caffemodel '
+                        '--out runs/fcn8s-heavy-pascal')
+    cli.add_variant(parser)
+    cli.add_weights(parser, required=True, help='the caffemodel to score')
+    cli.add_split(parser, "the split to score (default: the variant's test split)")
+    cli.add_gpu(parser)
+    cli.add_out(parser, "append the scores to <DIR>/metrics.jsonl ('score' record)")
+    cli.add_save_predictions(parser)
+    cli.add_allow_extra_layers(parser)
+    return cli.run(parser, _score, argv)
+
+
+def _score(args):
+    if args.save_predictions and not args.out:
+        raise ScoreError('--save-predictions writes into <DIR>/predictions/: give --out DIR')
+    out = os.path.abspath(args.out) if args.out else None
+    if out:
+        check_out_writable(out)
+    nets = NetFiles(args.variant)
+    net, split = nets.test_net(args.weights, args.split, gpu=args.gpu, extra_layers=args.allow_extra_layers)
+    scores = score(net, nets.variant.outputs, os.path.join(out, 'predictions') if args.save_predictions else None,
+                   progress=lambda i, n: print('\rscored %d/%d' % (i, n), end='', file=sys.stderr))
+    print(file=sys.stderr)
     print('%s on %s, weights %s' % (nets.variant.name, split, args.weights))
     print(summary(scores))
-    if args.log:
-        try:
-            metrics_log.append(args.log, {'event': 'score', 'variant': nets.variant.name, 'split': split,
-                                          'weights': os.path.abspath(args.weights), 'scores': scores})
-        except OSError as err:
-            sys.exit('score: %s (the scores are printed above)' % err)
-        print('appended to %s' % args.log)
+    if out:
+        os.makedirs(out, exist_ok=True)
+        log = os.path.join(out, metrics_log.LOG_NAME)
+        metrics_log.append(log, {'event': 'score', 'variant': nets.variant.name, 'split': split,
+                                 'weights': os.path.abspath(args.weights), 'scores': scores})
+        print('appended to %s' % log)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

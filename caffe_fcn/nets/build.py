@@ -6,7 +6,9 @@ reshaped to each image at run time), no Dropout and no loss.
 """
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets import heads, layers
+from caffe_fcn.nets.registry import VariantError
 from caffe_fcn.nets.trunks import TRUNKS
+from caffe_fcn.paths import NETS, SOLVERS
 
 caffe = import_caffe()
 L = caffe.layers
@@ -17,11 +19,11 @@ NO_AUTOMATIC_TESTING = 999999999  # the solve driver (caffe_fcn.train.solve) sco
 
 def net_path(variant, net_name):
     """Where a net of `variant` is checked in, relative to the repository root."""
-    return 'nets/%s/%s.prototxt' % (variant.name, net_name)
+    return '%s/%s/%s.prototxt' % (NETS, variant.name, net_name)
 
 
 def solver_path(variant):
-    return 'solvers/%s.prototxt' % variant.name
+    return '%s/%s.prototxt' % (SOLVERS, variant.name)
 
 
 def _inputs(n, variant, net_name):
@@ -45,7 +47,7 @@ def _inputs(n, variant, net_name):
 def net_proto(variant, net_name):
     """The caffe_pb2.NetParameter of `variant`'s net `net_name` (see variant.nets)."""
     if net_name not in variant.nets:
-        raise ValueError('variant %r has no net %r; its nets are %s'
+        raise VariantError('variant %r has no net %r; its nets are %s'
                          % (variant.name, net_name, ', '.join(variant.nets)))
     n = caffe.NetSpec()
     images = _inputs(n, variant, net_name)

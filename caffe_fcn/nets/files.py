@@ -1,12 +1,9 @@
 """The prototxt files of one variant: its nets (nets/<variant>/<net>.prototxt) and its solver
 (solvers/<variant>.prototxt), and the Caffe objects made from them.
 
-    NetFiles('nets/voc-fcn8s')                 the checked-in files of a registered variant
+    NetFiles(get_variant('voc-fcn8s'))         the checked-in files of a registered variant
     NetFiles.written(variant, folder)          files generated from any Variant (e.g. a narrow twin)
-    NetFiles('runs/demo/nets/demo-fcn8s')      such a folder again: its variant.json describes the variant
-
-A written folder holds its nets, solver.prototxt and variant.json, so every command that takes a net
-directory (solve, score, infer) works on it as on nets/<variant>, e.g. on the nets `make demo` trained.
+    NetFiles.of_folder('runs/demo/nets/demo-fcn8s')   such a folder again: its variant.json describes the variant
 """
 import ast
 import dataclasses
@@ -17,8 +14,8 @@ from google.protobuf import text_format
 
 from caffe_fcn import atomic
 from caffe_fcn.backend import import_caffe, net_from_proto, select_device
-from caffe_fcn.nets.build import net_proto, solver_proto
-from caffe_fcn.nets.registry import DataSpec, DataTop, Init, Output, Variant, get_variant
+from caffe_fcn.nets import build
+from caffe_fcn.nets.registry import DataSpec, DataTop, Init, Output, Variant
 from caffe_fcn.paths import resolve
 from caffe_fcn.backend.net_check import check_net, check_solver
 from caffe_fcn.backend.weights import load_weights
@@ -34,28 +31,32 @@ SOLVER_FILE = 'solver.prototxt'
 
 
 class NetFiles:
-    def __init__(self, net_dir, variant=None, solver_path=None):
-        self.net_dir = resolve(net_dir)
-        described = os.path.join(self.net_dir, VARIANT_FILE)
-        if variant is None and os.path.isfile(described):
-            variant, solver_path = read_variant(described), solver_path or os.path.join(self.net_dir, SOLVER_FILE)
-        if variant is None and not os.path.isdir(self.net_dir):
-            raise NetFilesError('net directory %s does not exist: pass nets/<variant> (python -m caffe_fcn.nets '
-                                '--list) or a folder of nets written by a run, such as runs/demo/nets/demo-fcn8s'
-                                % self.net_dir)
-        self.variant = variant or get_variant(os.path.basename(os.path.normpath(self.net_dir)))
-        self.solver_path = resolve(solver_path or os.path.join('solvers', self.variant.name + '.prototxt'))
+    """The files of `variant`: its checked-in nets/<name>/ and solvers/<name>.prototxt unless
+    `net_dir` and `solver_path` say otherwise."""
+
+    def __init__(self, variant, net_dir=None, solver_path=None):
+        self.variant = variant
+        self.net_dir = resolve(net_dir or os.path.dirname(build.net_path(variant, 'deploy')))
+        self.solver_path = resolve(solver_path or build.solver_path(variant))
+
+    @classmethod
+    def of_folder(cls, folder):
+        """The files NetFiles.written left in `folder`, with the variant its variant.json describes."""
+        described = os.path.join(resolve(folder), VARIANT_FILE)
+        if not os.path.isfile(described):
+            raise NetFilesError('%s holds no %s: it is not a folder of nets written by a run' % (folder, VARIANT_FILE))
+        return cls(read_variant(described), folder, os.path.join(resolve(folder), SOLVER_FILE))
 
     @classmethod
     def written(cls, variant, folder):
         """Write every net of `variant` and its solver (nets by absolute path) into `folder`."""
         os.makedirs(folder, exist_ok=True)
         for net_name in variant.nets:
-            atomic.write_text(os.path.join(folder, net_name + '.prototxt'), str(net_proto(variant, net_name)),
+            atomic.write_text(os.path.join(folder, net_name + '.prototxt'), str(build.net_proto(variant, net_name)),
                               replace=True)
         atomic.write_json(os.path.join(folder, VARIANT_FILE), dataclasses.asdict(variant), replace=True)
-        files = cls(folder, variant, os.path.join(folder, SOLVER_FILE))
-        solver = solver_proto(variant)
+        files = cls(variant, folder, os.path.join(folder, SOLVER_FILE))
+        solver = build.solver_proto(variant)
         solver.train_net = files.proto(variant.train_split)
         solver.test_net[:] = [files.proto(variant.test_split)]
         atomic.write_text(files.solver_path, str(solver), replace=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from caffe_fcn.data.voc import VOC_MEAN_BGR
+from caffe_fcn.errors import UserError
 from caffe_fcn.nets.heads import HEADS
 from caffe_fcn.nets.trunks import FULL_WIDTHS, check_widths
 
@@ -26,6 +27,10 @@ DATASETS = ('voc', 'nyud', 'siftflow', 'context')
 FUSIONS = (None, 'early', 'late')
 INIT_KINDS = ('ilsvrc', 'ilsvrc-depth', 'stage', 'streams')
 SEED = 1337
+
+
+class VariantError(UserError, ValueError):
+    """An unknown variant name, or a registry entry that contradicts itself."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ class Variant:
 def check_variant(v):
     """Refuse an inconsistent entry with a message naming the variant and the field."""
     def fail(what):
-        raise ValueError('variant %r: %s (see caffe_fcn/nets/registry.py)' % (v.name, what))
+        raise VariantError('variant %r: %s (see caffe_fcn/nets/registry.py)' % (v.name, what))
     if v.dataset not in DATASETS:
         fail('dataset %r is not one of %s' % (v.dataset, DATASETS))
     if v.head not in HEADS:
@@ -223,9 +228,9 @@ VARIANTS = {v.name: v for v in [
 
 
 def get_variant(name):
-    """The registered variant `name`; a ValueError lists the known names otherwise."""
+    """The registered variant `name`; a VariantError lists the known names otherwise."""
     try:
         return VARIANTS[name]
     except KeyError:
-        raise ValueError('unknown variant %r; known variants: %s (python -m caffe_fcn.nets '
+        raise VariantError('unknown variant %r; known variants: %s (python -m caffe_fcn.nets '
                          '--list)' % (name, ', '.join(sorted(VARIANTS)))) from None

@@ -24,7 +24,7 @@ def where_to_get(trunk):
         trunk, source.url, os.path.dirname(resolve(source.download_to)))
 
 
-def convolutionalize(trunk, weights=None, out=None, overwrite=False, widths=None, classes=ilsvrc.ILSVRC_CLASSES):
+def convolutionalize(trunk, weights=None, out=None, widths=None, classes=ilsvrc.ILSVRC_CLASSES):
     """Write the convolutionalised `trunk` ('vgg16' or 'alexnet') caffemodel to `out` from the ILSVRC
     caffemodel `weights` (defaults: the `make weights-<trunk>` download -> FCN_WEIGHTS[trunk]).
     `widths` and `classes` build a narrow twin pair with another fc8 (tests, the demo). Returns the report."""
@@ -32,10 +32,10 @@ def convolutionalize(trunk, weights=None, out=None, overwrite=False, widths=None
         raise SurgeryError('unknown trunk %r; choose one of %s' % (trunk, ', '.join(sorted(FCN_WEIGHTS))))
     weights = resolve(weights or WEIGHTS[trunk].download_to)
     out = resolve(out or FCN_WEIGHTS[trunk])
-    check_writable(out, overwrite)
+    check_writable(out)
     classifier = net_from_proto(ilsvrc.classifier(trunk, widths=widths, classes=classes))
     load_weights(classifier, weights, where_to_get(trunk))
     twin = net_from_proto(ilsvrc.convolutionalised(trunk, widths=widths, classes=classes))
     report = transplant(twin, classifier)
-    save_weights(twin, out, overwrite)
+    save_weights(twin, out)
     return report

@@ -1,7 +1,7 @@
 """`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained
 and resuming an interrupted one from its last complete snapshot.
 
-    python -m caffe_fcn.train.chain voc-fcn8s [--gpu ID] [--rounds N] [--steps N] [--save-predictions] [--keep N]
+    python -m caffe_fcn.train.chain VARIANT [--gpu ID] [--rounds N] [--steps N] [--save-predictions] [--keep N]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
 convolutionalised VGG16 (weights/vgg16-fcn.caffemodel). A stage is done when its run left
@@ -11,17 +11,17 @@ its log records, so `make <variant>` again is how to go on after any interruptio
 trains, the datasets and the ILSVRC weights of all remaining stages and the run folders are checked,
 and whatever is missing is listed with the command that makes it.
 """
-import argparse
 import os
 import sys
 
+from caffe_fcn import atomic, cli
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
-from caffe_fcn import atomic
 from caffe_fcn.train.run_folder import default_run_dir, final_model, snapshot_states
-from caffe_fcn.train.solve import train
+from caffe_fcn.train.solve import add_keep, train
+from caffe_fcn.errors import UserError
 
 
 def sources(name):
@@ -71,38 +71,39 @@ def missing_inputs(names):
              for (path, how), users in weights.items()])
 
 
+class CannotStart(UserError):
+    """Datasets or start weights of the chain are missing."""
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.train.chain', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('variant')
-    parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
-    parser.add_argument('--rounds', type=int, help='rounds per stage (default: the reference schedule)')
-    parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
-    parser.add_argument('--save-predictions', action='store_true')
-    parser.add_argument('--keep', type=int, metavar='N',
-                        help="keep only the N latest snapshots of each stage and its best round's")
-    args = parser.parse_args(argv)
-    try:
-        done, todo = remaining(args.variant)
-        for name in done:
-            print('%s: trained, skipped (%s)' % (name, os.path.relpath(final_model(default_run_dir(name), name))))
-        problems = missing_inputs(todo)
-        if problems:
-            sys.exit('make %s cannot start:\n%s' % (args.variant, '\n'.join(problems)))
-        for name in todo:
-            atomic.check_folder(default_run_dir(name), 'the run folder of %s' % name)
-        for number, name in enumerate(todo, 1):
-            run = default_run_dir(name)
-            states = snapshot_states(run)
-            nets = NetFiles(os.path.join('nets', name))
-            print('%s: %s (stage %d of %d)' % (name, 'resuming from %s' % os.path.relpath(states[-1][1])
-                                               if states else 'training', number, len(todo)))
-            train(nets.variant, nets, out_dir=run, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
-                  resume=states[-1][1] if states else None, save_predictions=args.save_predictions,
-                  keep=args.keep)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit('make %s: %s' % (args.variant, err))
+    parser = cli.parser('python -m caffe_fcn.train.chain', __doc__, 'python -m caffe_fcn.train.chain voc-fcn8s --gpu 0')
+    cli.add_variant(parser)
+    cli.add_gpu(parser)
+    cli.add_schedule(parser)
+    cli.add_save_predictions(parser)
+    add_keep(parser)
+    return cli.run(parser, _chain, argv)
+
+
+def _chain(args):
+    name = args.variant.name
+    done, todo = remaining(name)
+    for stage in done:
+        print('%s: trained, skipped (%s)' % (stage, os.path.relpath(final_model(default_run_dir(stage), stage))))
+    problems = missing_inputs(todo)
+    if problems:
+        raise CannotStart('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
+    for stage in todo:
+        atomic.check_folder(default_run_dir(stage), 'the run folder of %s' % stage)
+    for number, stage in enumerate(todo, 1):
+        run = default_run_dir(stage)
+        states = snapshot_states(run)
+        nets = NetFiles(get_variant(stage))
+        print('%s: %s (stage %d of %d)' % (stage, 'resuming from %s' % os.path.relpath(states[-1][1])
+                                           if states else 'training', number, len(todo)))
+        train(nets.variant, nets, out_dir=run, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
+              resume=states[-1][1] if states else None, save_predictions=args.save_predictions, keep=args.keep)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

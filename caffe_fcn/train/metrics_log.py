@@ -25,7 +25,7 @@ LOG_NAME = 'metrics.jsonl'
 
 
 class MetricsLogError(UserError, ValueError):
-    pass
+    """A metrics log that is missing, malformed, or lacks what was asked of it."""
 
 
 def log_path(run_or_log):

@@ -1,8 +1,11 @@
 """Training a variant round by round: step Caffe's solver, snapshot and score the test net after
 each round, log every round; resume from a solverstate; stop at once when the loss diverges.
 
-    python solve.py nets/voc-fcn32s [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
-                    [--resume SOLVERSTATE|RUN_DIR] [--out DIR] [--save-predictions] [--keep N]
+    python solve.py VARIANT [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
+                    [--resume SOLVERSTATE|RUN] [--out DIR] [--save-predictions] [--keep N]
+
+VARIANT is a registry name (voc-fcn32s) or its folder (nets/voc-fcn32s); its checked-in nets and
+solver (solvers/<variant>.prototxt) are read.
 
 A run directory (default runs/<variant>/; its layout: caffe_fcn.train.run_folder) holds the metrics log, HDF5
 snapshots after every round (resume from a .solverstate.h5), optionally the test predictions of
@@ -11,7 +14,6 @@ starts from. Nothing in it is ever replaced: a fresh run needs an empty director
 failed before its first round), a resume appends. Every round is checked (divergence) before its
 snapshot is taken; every file is written under a temporary name and renamed (caffe_fcn.atomic).
 """
-import argparse
 import math
 import os
 import shlex
@@ -19,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from caffe_fcn import atomic
+from caffe_fcn import atomic, cli
 from caffe_fcn.train import metrics_log, snapshots
 from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
@@ -48,8 +50,8 @@ def shown(path):
 
 
 def solve_command(nets, *args):
-    """The solve command line for the net directory of `nets` and `args`, as a user types it."""
-    return ' '.join(['python solve.py', shlex.quote(shown(nets.net_dir))] + [shlex.quote(str(a)) for a in args])
+    """The solve command line for the variant of `nets` and `args`, as a user types it."""
+    return ' '.join(['python solve.py', nets.variant.name] + [shlex.quote(str(a)) for a in args])
 
 
 def check_fresh(run_dir, nets):
@@ -109,8 +111,8 @@ def run_schedule(run_dir, state, variant):
     if not begun:
         raise SolveError('--resume %s: %s records no start of a run' % (state, log))
     if begun[-1].get('variant') != variant.name:
-        raise SolveError('--resume %s: the run in %s trains %s, not %s; resume it with its own net directory '
-                         '(nets/%s)' % (state, run_dir, begun[-1].get('variant'), variant.name, begun[-1].get('variant')))
+        raise SolveError('--resume %s: the run in %s trains %s, not %s: resume it as python solve.py %s --resume %s'
+                         % (state, run_dir, begun[-1].get('variant'), variant.name, begun[-1].get('variant'), shown(state)))
     start = [r for r in begun if r['event'] == 'start']
     return begun[-1]['rounds'], begun[-1]['steps'], start[-1].get('weights') if start else None
 
@@ -298,31 +300,31 @@ def diverged(variant, nets, run_dir, iteration, err, last_state):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python solve.py', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('net_dir', help='net directory of a variant, e.g. nets/voc-fcn8s')
-    parser.add_argument('--weights', nargs='+', metavar='FILE',
-                        help="caffemodel(s) to start from instead of the variant's default "
-                             '(two for nyud-fcn32s-color-hha: color, then hha)')
-    parser.add_argument('--rounds', type=int, help='rounds to train (default: the reference schedule)')
-    parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
-    parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
-    parser.add_argument('--resume', metavar='SOLVERSTATE', help='continue from this snapshot, or from the latest '
-                        'snapshot of this run folder (the schedule comes from the run\'s log)')
-    parser.add_argument('--out', metavar='DIR', help='run directory (default: runs/<variant>)')
-    parser.add_argument('--save-predictions', action='store_true',
-                        help='write the test predictions of every round as palette PNGs')
+    parser = cli.parser('python solve.py', __doc__, 'python solve.py nets/voc-fcn32s --rounds 2 --steps 20 --out runs/try')
+    cli.add_variant(parser)
+    cli.add_weights(parser, many=True, help="caffemodel(s) to start from instead of the variant's default "
+                                            '(two for nyud-fcn32s-color-hha: color, then hha)')
+    cli.add_schedule(parser)
+    cli.add_gpu(parser)
+    parser.add_argument('--resume', metavar='SOLVERSTATE|RUN', help='continue from this snapshot, or from the '
+                        "latest snapshot of this run folder (the schedule comes from the run's log)")
+    cli.add_out(parser, 'the run folder (default: runs/<variant>)')
+    cli.add_save_predictions(parser)
+    add_keep(parser)
+    return cli.run(parser, _solve, argv)
+
+
+def add_keep(parser):
     parser.add_argument('--keep', type=int, metavar='N',
                         help="keep only the N latest snapshots and the best round's (default: all)")
-    args = parser.parse_args(argv)
-    try:
-        nets = NetFiles(args.net_dir)
-        final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
-                      args.resume, args.save_predictions, args.keep)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit('solve: %s' % err)
+
+
+def _solve(args):
+    nets = NetFiles(args.variant)
+    final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
+                  args.resume, args.save_predictions, args.keep)
     print('done: %s' % final)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The command-line vocabulary every entry point shares, each flag defined once here.
+
+  VARIANT             a variant by its registry name (python -m caffe_fcn.nets --list); its
+                      checked-in folder nets/NAME names it too (python solve.py nets/voc-fcn8s)
+  --weights FILE      the weights file(s) the command reads
+  --out DIR           always a folder; nothing already in it is replaced
+  --gpu ID            the CUDA device (default: CPU)
+  --split NAME        a split of the variant's dataset
+  --rounds, --steps   the training schedule (default: the reference's)
+  --save-predictions  every scored prediction also as a palette PNG, under <out>/predictions/
+  RUN                 a run folder or its metrics log;  IMAGE...  image files
+
+Every --help ends with one runnable example. `run` parses the command line and runs the command;
+an error the user can fix (caffe_fcn.errors.UserError) ends it with one line `<prog>: <message>`
+and exit status 2, argparse's own status for a bad command line. Anything else is a bug and keeps
+its traceback (exit status 1).
+"""
+import argparse
+import os
+import sys
+
+from caffe_fcn.errors import UserError
+from caffe_fcn.paths import NETS, ROOT, resolve
+
+USER_ERROR = 2
+
+
+class NotAVariant(UserError, ValueError):
+    """A VARIANT argument that is neither a registry name nor a folder nets/<name>."""
+
+
+def parser(prog, description, example):
+    """An argument parser whose --help shows `description` and ends with the runnable `example`."""
+    return argparse.ArgumentParser(prog=prog, description=description, epilog='example:\n  ' + example,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def run(parser, command, argv=None):
+    """Parse `argv` and call command(args); returns the exit status (see the module's docstring)."""
+    return guarded(parser.prog, lambda: command(parser.parse_args(argv)))
+
+
+def guarded(prog, call):
+    """call()'s exit status (None counts as 0), or USER_ERROR after printing a UserError in one line."""
+    try:
+        return call() or 0
+    except UserError as err:
+        print('%s: %s' % (prog, err), file=sys.stderr)
+        return USER_ERROR
+
+
+def variant_named(text):
+    """The registry Variant that `text` names: its registry name, or its checked-in folder nets/<name>
+    (relative to the working directory or to the repository root). A folder elsewhere is refused:
+    its nets would not be the ones the registry describes."""
+    from caffe_fcn.nets.registry import get_variant
+    name = text.rstrip('/' + os.sep)
+    if os.sep in name or '/' in name:
+        nets = os.path.realpath(os.path.join(ROOT, NETS))
+        if nets not in (os.path.dirname(os.path.realpath(p)) for p in (os.path.abspath(name), resolve(name))):
+            raise NotAVariant('%s is not a variant: name one by its registry name (e.g. voc-fcn8s; '
+                              'python -m caffe_fcn.nets --list) or its folder nets/<name>' % text)
+        name = os.path.basename(name)
+    return get_variant(name)
+
+
+class _VariantAction(argparse.Action):
+    """Stores the registry Variant (or list of them) named; a UserError for a name that is none."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if isinstance(values, list):
+            named = [variant_named(v) for v in values]
+        else:
+            named = None if values is None else variant_named(values)
+        setattr(namespace, self.dest, named)
+
+
+def add_variant(parser, nargs=None, option=False, help='a variant by its registry name (python -m '
+                'caffe_fcn.nets --list) or its folder nets/NAME'):
+    """VARIANT (positional), or --variant with option=True; the parsed value is the registry Variant."""
+    if option:
+        parser.add_argument('--variant', metavar='VARIANT', action=_VariantAction, help=help)
+    else:
+        parser.add_argument('variant', nargs=nargs, metavar='VARIANT', action=_VariantAction, help=help)
+
+
+def add_run(parser):
+    parser.add_argument('log', metavar='RUN', help='a run folder or its metrics log (metrics.jsonl)')
+
+
+def add_images(parser):
+    parser.add_argument('images', nargs='+', metavar='IMAGE', help='image files (JPEG, PNG, ...)')
+
+
+def add_weights(parser, help, required=False, many=False):
+    parser.add_argument('--weights', metavar='FILE', nargs='+' if many else None, required=required, help=help)
+
+
+def folder(text):
+    """An argparse type: a folder path (it may not exist yet), never an existing file."""
+    if os.path.isfile(text):
+        raise argparse.ArgumentTypeError('%s is a file; --out names a folder' % text)
+    return text
+
+
+def add_out(parser, help, required=False):
+    parser.add_argument('--out', metavar='DIR', type=folder, required=required,
+                        help=help + '; a folder, nothing already in it is replaced')
+
+
+def add_gpu(parser):
+    parser.add_argument('--gpu', type=int, metavar='ID', help='CUDA device (default: CPU)')
+
+
+def add_split(parser, help):
+    parser.add_argument('--split', metavar='NAME', help=help)
+
+
+def add_schedule(parser):
+    parser.add_argument('--rounds', type=int, help='rounds to train (default: the reference schedule)')
+    parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
+
+
+def add_save_predictions(parser):
+    parser.add_argument('--save-predictions', action='store_true',
+                        help='also write every scored prediction as a palette PNG under <out>/predictions/')
+
+
+def add_allow_extra_layers(parser):
+    parser.add_argument('--allow-extra-layers', action='store_true',
+                        help='accept weights holding layers the net lacks (they are ignored); by default an error')
