@@ -3,6 +3,7 @@ process of its own (so that a C++ abort would show as exit 134, not kill the tes
 folders before and after, a narrow trained run, and read-only or small folders."""
 import contextlib
 import hashlib
+import json
 import os
 import shlex
 import subprocess
@@ -17,15 +18,32 @@ from caffe_fcn.train.solve import train
 
 QUIET = dict(say=lambda line: None)
 ENV = dict(os.environ, PYTHONPATH=ROOT, GLOG_minloglevel='2')
+USER_ERROR = 2  # caffe_fcn.cli: a UserError ends a command with one line and this status
+
+# A command run in a child process as typed, except that the variants named in its second argument
+# (JSON {variant: folder}) read the nets NetFiles.written left in those folders (narrow twins)
+# instead of nets/<variant>.
+CHILD = """
+import importlib, json, sys
+from caffe_fcn.nets.files import NetFiles
+module, twins = importlib.import_module(sys.argv[1]), json.loads(sys.argv[2])
+if not hasattr(module, 'main'):  # a package run by its __main__
+    module = importlib.import_module(sys.argv[1] + '.__main__')
+module.NetFiles = lambda variant: NetFiles.of_folder(twins[variant.name]) if variant.name in twins else NetFiles(variant)
+sys.exit(module.main(sys.argv[3:]))
+"""
 
 
-def run(args, timeout=300, **kwargs):
-    """Run a command line (a list, or a string as printed in a hint) from the repository root;
-    `python` is this interpreter."""
+def run(args, twins=None, timeout=300, **kwargs):
+    """Run a command line (a list, or a string as a hint prints it) from the repository root: `python
+    solve.py ...` or `python -m MODULE ...`, `python` being this interpreter; `twins` maps variant
+    names to folders of written nets that stand in for nets/<variant>."""
     args = shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
-    if args[0] == 'python':
-        args[0] = sys.executable
-    return subprocess.run(args, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout, **kwargs)
+    assert args[0] == 'python', args
+    module, rest = ('caffe_fcn.train.solve', args[2:]) if args[1] == 'solve.py' else (args[2], args[3:])
+    assert args[1] in ('solve.py', '-m'), args
+    command = [sys.executable, '-c', CHILD, module, json.dumps(twins or {})] + rest
+    return subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
 def cli(module, *args, **kwargs):
@@ -36,14 +54,14 @@ def solve(*args, **kwargs):
     return run(['python', 'solve.py'] + list(args), **kwargs)
 
 
-def error_line(done, prefix):
-    """The one-line error of a command that failed as it should: exit status 1, no traceback, no
-    C++ CHECK, and the message on the last line of stderr, which starts with `prefix`."""
-    assert done.returncode == 1, (done.returncode, done.stdout[-2000:], done.stderr[-3000:])
+def error_line(done, prog):
+    """The message of a command that failed as it should: exit status 2 (a UserError), no traceback,
+    no C++ CHECK, and one line `<prog>: <message>` last on stderr."""
+    assert done.returncode == USER_ERROR, (done.returncode, done.stdout[-2000:], done.stderr[-3000:])
     assert 'Traceback' not in done.stderr and 'Check failed' not in done.stderr, done.stderr[-3000:]
     line = done.stderr.strip().splitlines()[-1]
-    assert line.startswith(prefix), line
-    return line
+    assert line.startswith(prog + ': '), line
+    return line[len(prog) + 2:]
 
 
 def tree(*folders):
@@ -74,7 +92,7 @@ class TwinRun:
         self.trunk = train_fixtures.random_fcn_trunk(folder / 'vgg16-fcn-twin.caffemodel')
         self.variant = train_fixtures.voc_twin('voc-fcn32s', self.fixture, rounds=2, steps=2)
         self.nets = NetFiles.written(self.variant, str(folder / 'nets' / 'voc-fcn32s'))
-        self.net_dir = self.nets.net_dir
+        self.twins = {'voc-fcn32s': self.nets.net_dir}
 
     def trained(self, run, **changes):
         """Train a run into `run` (2 rounds of 2 iterations unless changed); returns `run`."""

@@ -85,7 +85,7 @@ def test_resume_continues_at_the_snapshot_iteration_and_appends_to_the_log(setup
 
     state = os.path.join(run, 'snapshots', 'voc-fcn32s_iter_4.solverstate.h5')
     # A finished run keeps its final model: training it further needs that file moved away first.
-    with pytest.raises(SolveError, match="holds the finished run's model; move it away"):
+    with pytest.raises(SolveError, match="holds the finished run's model; to train this run further, move it away"):
         train(variant, nets, run, rounds=3, resume=state, **QUIET)
     os.rename(os.path.join(run, 'voc-fcn32s.caffemodel'), str(tmp_path / 'kept.caffemodel'))
     final = train(variant, nets, run, rounds=3, resume=state, **QUIET)

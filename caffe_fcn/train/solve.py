@@ -211,8 +211,9 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
                 for folder, how in missing_data(variant).items()]
     if resume:
         if os.path.exists(final_model(run_dir, variant.name)):
-            raise SolveError('%s holds the finished run\'s model; move it away to train this run further'
-                             % final_model(run_dir, variant.name))
+            final = final_model(run_dir, variant.name)
+            raise SolveError('%s holds the finished run\'s model; to train this run further, move it away (mv %s '
+                             '%s.old) and run the same command again' % (final, shown(final), shown(final)))
     else:
         check_fresh(run_dir, nets)
         init = ([(resolve(w), None) for w in weights] if weights else default_init_weights(variant))
