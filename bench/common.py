@@ -143,11 +143,6 @@ def run_module(module, *args):
     return ChildRun(seconds, report['peak_rss_mib'], report, stdout)
 
 
-def report_line(figures):
-    """A line of figures a worker process prints for its parent (see reports)."""
-    return REPORT + json.dumps(figures)
-
-
 def reports(stdout, who):
     """The figures of every report line in `stdout`, merged in order."""
     merged = {}

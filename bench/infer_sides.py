@@ -11,7 +11,6 @@
 Each prints a report line: the wall-clock time (time.time()) at which each image's last
 PNG was written, so the parent can take the time between consecutive images (warm per-image time).
 """
-import json
 import os
 import sys
 import time
@@ -19,7 +18,7 @@ import time
 import numpy as np
 from PIL import Image
 
-from bench.peak_rss import REPORT
+from bench.peak_rss import report_line
 from caffe_fcn import cli
 
 
@@ -74,7 +73,7 @@ def main(argv=None):
         if not args.variant or not args.net_dir:
             parser.error('ours needs --variant and --net-dir')
         written_at = ours(args.variant, args.net_dir, args.weights, args.out, args.images)
-    print(REPORT + json.dumps({'written_at': written_at}))
+    print(report_line({'written_at': written_at}))
     sys.stdout.flush()
 
 

@@ -17,6 +17,11 @@ import sys
 REPORT = 'BENCH-REPORT '  # the prefix of the lines bench.common.reports reads
 
 
+def report_line(figures):
+    """A line of figures a worker process prints for its parent (bench.common.reports reads it)."""
+    return REPORT + json.dumps(figures)
+
+
 def peak_rss_mib():
     """Peak resident set of this program so far (VmHWM), in MiB."""
     with open('/proc/self/status') as f:
@@ -28,7 +33,7 @@ def peak_rss_mib():
 
 def report():
     sys.stdout.flush()
-    print(REPORT + json.dumps({'peak_rss_mib': peak_rss_mib()}), flush=True)
+    print(report_line({'peak_rss_mib': peak_rss_mib()}), flush=True)
 
 
 def main():

@@ -20,13 +20,10 @@ import os
 import sys
 
 from caffe_fcn.errors import UserError
+from caffe_fcn.nets.registry import VariantError, get_variant
 from caffe_fcn.paths import NETS, ROOT, resolve
 
 USER_ERROR = 2
-
-
-class NotAVariant(UserError, ValueError):
-    """A VARIANT argument that is neither a registry name nor a folder nets/<name>."""
 
 
 def parser(prog, description, example):
@@ -53,12 +50,11 @@ def variant_named(text):
     """The registry Variant that `text` names: its registry name, or its checked-in folder nets/<name>
     (relative to the working directory or to the repository root). A folder elsewhere is refused:
     its nets would not be the ones the registry describes."""
-    from caffe_fcn.nets.registry import get_variant
     name = text.rstrip('/' + os.sep)
     if os.sep in name or '/' in name:
         nets = os.path.realpath(os.path.join(ROOT, NETS))
         if nets not in (os.path.dirname(os.path.realpath(p)) for p in (os.path.abspath(name), resolve(name))):
-            raise NotAVariant('%s is not a variant: name one by its registry name (e.g. voc-fcn8s; '
+            raise VariantError('%s is not a variant: name one by its registry name (e.g. voc-fcn8s; '
                               'python -m caffe_fcn.nets --list) or its folder nets/<name>' % text)
         name = os.path.basename(name)
     return get_variant(name)
@@ -108,8 +104,16 @@ def add_out(parser, help, required=False):
                         help=help + '; a folder, nothing already in it is replaced')
 
 
+def device_index(text):
+    """An argparse type: a CUDA device index, an int >= 0."""
+    index = int(text)
+    if index < 0:
+        raise argparse.ArgumentTypeError('a CUDA device index is 0 or more, got %d' % index)
+    return index
+
+
 def add_gpu(parser):
-    parser.add_argument('--gpu', type=int, metavar='ID', help='CUDA device (default: CPU)')
+    parser.add_argument('--gpu', type=device_index, metavar='ID', help='CUDA device (default: CPU)')
 
 
 def add_split(parser, help):

@@ -5,9 +5,26 @@ import os
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NETS = 'nets'        # nets/<variant>/<net>.prototxt, generated and checked in
 SOLVERS = 'solvers'  # solvers/<variant>.prototxt, generated and checked in
+WEIGHTS = 'weights'  # weights/<name>.caffemodel: downloaded and convolutionalized weights
+RUNS = 'runs'        # runs/<variant>/: what training writes (layout: caffe_fcn.train.run_folder)
 
 
 def resolve(path):
     """An absolute path for `path`; relative paths are taken from the repository root."""
     path = os.path.expanduser(str(path))
     return path if os.path.isabs(path) else os.path.join(ROOT, path)
+
+
+def weights_file(name):
+    """weights/<name>.caffemodel, e.g. the convolutionalized VGG16 `make vgg16-fcn` writes."""
+    return resolve(os.path.join(WEIGHTS, name + '.caffemodel'))
+
+
+def default_run_dir(variant_name):
+    """runs/<variant>/, where training a variant writes unless told otherwise."""
+    return resolve(os.path.join(RUNS, variant_name))
+
+
+def final_model(run_dir, variant_name):
+    """The weights a finished run leaves for the stages after it: <run_dir>/<variant>.caffemodel."""
+    return os.path.join(run_dir, variant_name + '.caffemodel')

@@ -12,7 +12,8 @@ import sys
 import pytest
 
 from caffe_fcn import cli
-from caffe_fcn.nets.registry import get_variant
+from caffe_fcn.errors import UserError
+from caffe_fcn.nets.registry import VariantError, get_variant
 from caffe_fcn.paths import ROOT
 
 ENTRY_POINTS = ['caffe_fcn.train.solve', 'caffe_fcn.train.chain', 'caffe_fcn.surgery.__main__',
@@ -28,9 +29,9 @@ def test_a_variant_is_its_registry_name_or_its_checked_in_folder(text):
 
 
 def test_a_folder_outside_nets_is_not_a_variant_even_when_named_like_one(tmp_path):
-    with pytest.raises(cli.NotAVariant, match=r'/voc-fcn8s is not a variant: name one by its registry name'):
+    with pytest.raises(VariantError, match=r'/voc-fcn8s is not a variant: name one by its registry name'):
         cli.variant_named(str(tmp_path / 'voc-fcn8s'))
-    with pytest.raises(cli.NotAVariant):
+    with pytest.raises(VariantError):
         cli.variant_named('solvers/voc-fcn8s')
 
 
@@ -80,3 +81,16 @@ def test_a_user_error_is_one_line_with_status_2_and_a_bug_keeps_its_traceback(tm
     done = run('-m', 'caffe_fcn.evaluate.compare', str(log))
     assert done.returncode == 1
     assert 'Traceback (most recent call last)' in done.stderr and "KeyError: 'scores'" in done.stderr
+
+
+def test_every_exception_class_is_a_user_error_except_two_that_never_reach_a_user():
+    """Diverged is raised inside Caffe's forward pass and turned into a SolveError by the driver;
+    fetch's _Interrupted is retried or turned into a FetchError."""
+    classes = set()
+    for path in glob.glob(os.path.join(ROOT, 'caffe_fcn', '**', '*.py'), recursive=True) + \
+            glob.glob(os.path.join(ROOT, 'bench', '*.py')):
+        name = os.path.relpath(path, ROOT)[:-3].replace(os.sep, '.').replace('.__init__', '')
+        module = importlib.import_module(name)
+        classes |= {obj for obj in vars(module).values() if isinstance(obj, type)
+                    and issubclass(obj, BaseException) and obj.__module__ == module.__name__}
+    assert {c.__name__ for c in classes if not issubclass(c, UserError)} == {'Diverged', '_Interrupted'}

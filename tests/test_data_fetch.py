@@ -301,8 +301,8 @@ def test_half_installed_dataset_is_refused(tmp_path):
 def caffemodel_bytes(*layer_names):
     caffe_pb2 = import_caffe().proto.caffe_pb2
     net = caffe_pb2.NetParameter(name='toy')
-    for name in layer_names:
-        net.layer.add(name=name, type='Convolution')
+    for name in layer_names:  # each with a 1x1x1x1 weight, as every layer a check names has parameters
+        net.layer.add(name=name, type='Convolution').blobs.add(data=[0.5]).shape.dim.extend([1, 1, 1, 1])
     return net.SerializeToString()
 
 

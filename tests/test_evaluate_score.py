@@ -16,7 +16,7 @@ from caffe_fcn.backend import select_device
 from caffe_fcn.data.fixtures import write_siftflow
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.evaluate.score import ScoreError, score
-from caffe_fcn.backend.weights import save_weights
+from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.surgery.stages import init_variant
 
 caffe = select_device()
@@ -26,7 +26,7 @@ def random_test_net(tmp_path, variant, seed=0):
     """The twin's test net: random trunk, random score layers (so predictions vary), bilinear deconvolutions."""
     nets = NetFiles.written(variant, str(tmp_path / 'nets'))
     net = caffe.Net(nets.proto(variant.test_split), caffe.TEST)
-    init_variant(variant, net, [train_fixtures.random_fcn_trunk(tmp_path / 'trunk.caffemodel', seed=seed)])
+    init_variant(variant, net, [read_weights(train_fixtures.random_fcn_trunk(tmp_path / 'trunk.caffemodel', seed=seed))])
     rng = np.random.RandomState(seed)
     for name in net.params:
         if name.startswith('score'):

@@ -8,6 +8,7 @@ import pytest
 from caffe_fcn.backend import net_from_proto
 from caffe_fcn.nets import build
 from caffe_fcn.nets.registry import VARIANTS, get_variant
+from nets_support import with_input_layers
 
 # Input sizes (height, width) for the score-shape sweep: tiny, odd, prime, non-square, large.
 SIZES = [(1, 1), (1, 500), (7, 13), (31, 32), (33, 65), (64, 64), (101, 3), (187, 333),
@@ -21,7 +22,7 @@ def test_training_net_runs_and_its_zero_init_loss_is_log_classes_per_labelled_pi
     averages over the labelled ones."""
     v = get_variant(name)
     height, width = 24, 20
-    net = net_from_proto(build.with_input_layers(v, build.net_proto(v, v.train_split), height, width))
+    net = net_from_proto(with_input_layers(v, build.net_proto(v, v.train_split), height, width))
     for out in v.outputs:
         net.blobs[out.label].data[...] = 0
         net.blobs[out.label].data[0, 0, :3] = 255
@@ -37,7 +38,7 @@ def test_training_net_runs_and_its_zero_init_loss_is_log_classes_per_labelled_pi
 @pytest.mark.parametrize('name', sorted(VARIANTS))
 def test_testing_net_instantiates(name):
     v = get_variant(name)
-    net = net_from_proto(build.with_input_layers(v, build.net_proto(v, v.test_split), 8, 8))
+    net = net_from_proto(with_input_layers(v, build.net_proto(v, v.test_split), 8, 8))
     assert [o.loss for o in v.outputs] == [b for b in net.outputs]
 
 

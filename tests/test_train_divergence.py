@@ -13,6 +13,7 @@ from caffe_fcn.backend import select_device
 from caffe_fcn.train.divergence import guarded
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.surgery.stages import init_variant
+from caffe_fcn.backend.weights import read_weights
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 
@@ -77,7 +78,7 @@ def test_guarded_training_net_learns_exactly_like_the_plain_one(tmp_path):
         with open(os.path.join(folder, 'solver.prototxt'), 'w') as f:
             f.write(str(settings))
         solver = caffe.get_solver(f.name)
-        init_variant(variant, solver.net, [trunk])
+        init_variant(variant, solver.net, [read_weights(trunk)])
         losses = []
         for _ in range(4):
             solver.step(1)

@@ -9,7 +9,7 @@ import pytest
 import train_fixtures
 from cli_support import assert_user_error
 from caffe_fcn.train import metrics_log, solve
-from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.train.prerequisites import missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
@@ -151,15 +151,16 @@ def test_missing_data_and_start_weights_name_the_commands_that_make_them(setup, 
     assert missing_data(twin) == {}
 
     runs = os.path.join(ROOT, 'runs')
-    assert default_init_weights(get_variant('voc-fcn32s')) == [
+    assert get_variant('voc-fcn32s').init.weights_files() == [
         (os.path.join(ROOT, 'weights', 'vgg16-fcn.caffemodel'), 'make vgg16-fcn')]
-    assert default_init_weights(get_variant('voc-fcn8s')) == [
+    assert get_variant('voc-fcn8s').init.weights_files() == [
         (os.path.join(runs, 'voc-fcn16s', 'voc-fcn16s.caffemodel'), 'make voc-fcn16s')]
-    assert default_init_weights(get_variant('nyud-fcn32s-color-hha')) == [
+    assert get_variant('nyud-fcn32s-color-hha').init.weights_files() == [
         (os.path.join(runs, s, s + '.caffemodel'), 'make ' + s) for s in ('nyud-fcn32s-color', 'nyud-fcn32s-hha')]
 
     variant, nets = twin_nets(tmp_path, fixture)
-    with pytest.raises(SolveError, match=r'starts from \S*absent.caffemodel, which does not exist: check --weights'):
+    with pytest.raises(SolveError, match=r'^voc-fcn32s cannot start:\n\S*absent.caffemodel does not exist \(needed to '
+                                         r'start voc-fcn32s\): check --weights$'):
         train(variant, nets, str(tmp_path / 'run'), weights=[str(tmp_path / 'absent.caffemodel')], **QUIET)
     assert not os.path.exists(tmp_path / 'run')
 

@@ -6,7 +6,11 @@ from caffe_fcn.errors import UserError
 
 
 class CaffeNotInstalled(UserError, ImportError):
-    pass
+    """pycaffe cannot be imported."""
+
+
+class DeviceUnavailable(UserError, RuntimeError):
+    """The device asked for is not one this Caffe can run on."""
 
 
 def import_caffe():
@@ -41,16 +45,16 @@ def select_device(gpu=None):
         raise ValueError('gpu must be a device index >= 0, or None for CPU; got %r' % (gpu,))
     if '-DCPU_ONLY=ON' in build_flags():
         # Caffe would abort the whole process (LOG(FATAL)) on set_device in a CPU-only build.
-        raise RuntimeError('GPU %d requested, but this Caffe was built CPU-only by `make setup`; '
+        raise DeviceUnavailable('GPU %d requested, but this Caffe was built CPU-only by `make setup`; '
                            'run without --gpu, or install a CUDA build of Caffe' % gpu)
     caffe.set_device(gpu)
     caffe.set_mode_gpu()
     return caffe
 
 
-def net_from_proto(proto, weights=None):
-    """A TEST-phase caffe.Net from a NetParameter (or NetSpec) held in memory, optionally with the
-    caffemodel `weights`; pycaffe only builds nets from files, so it goes through a temporary prototxt."""
+def net_from_proto(proto):
+    """A TEST-phase caffe.Net from a NetParameter (or NetSpec) held in memory (pycaffe only builds
+    nets from files, so it goes through a temporary prototxt). Weights: caffe_fcn.backend.weights."""
     from caffe_fcn.backend.net_check import check_net  # it imports this module
     caffe = import_caffe()
     proto = proto.to_proto() if hasattr(proto, 'to_proto') else proto
@@ -58,8 +62,6 @@ def net_from_proto(proto, weights=None):
     with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
         f.write(str(proto))
     try:
-        if weights is None:
-            return caffe.Net(f.name, caffe.TEST)
-        return caffe.Net(f.name, caffe.TEST, weights=weights)
+        return caffe.Net(f.name, caffe.TEST)
     finally:
         os.remove(f.name)

@@ -13,7 +13,7 @@ import h5py
 import numpy as np
 
 from caffe_fcn import atomic
-from caffe_fcn.backend import import_caffe
+from caffe_fcn.backend import import_caffe, net_from_proto
 from caffe_fcn.errors import OutputExists, UserError
 
 HDF5_SIGNATURE = b'\x89HDF\r\n\x1a\n'
@@ -24,10 +24,11 @@ class WeightsError(UserError, ValueError):
     """A weights file that is missing, unreadable, or does not fit the net it is meant for."""
 
 
-def read_weights(path):
+def read_weights(path, hint=''):
     """`{layer name: [arrays]}` of every layer with parameters in a current-format caffemodel or an
-    HDF5 snapshot. V1 files need a net to give their legacy 4-D blobs a shape: use `load_weights`."""
-    stored = _stored(path, v1=False)
+    HDF5 snapshot (`hint` ends a missing file's error: where it comes from). V1 files need a net to
+    give their legacy 4-D blobs a shape: use `load_weights`."""
+    stored = _stored(path, hint, v1=False)
     return OrderedDict((name, [array for array, _ in blobs]) for name, blobs in stored.items())
 
 
@@ -42,10 +43,22 @@ def load_weights(net, path, hint='', extra_layers=True):
             target.data[...] = array.reshape(target.data.shape)
 
 
+def net_with_weights(proto, path, hint='', extra_layers=True):
+    """A TEST-phase caffe.Net of the NetParameter `proto` holding the weights file `path` (see load_weights)."""
+    net = net_from_proto(proto)
+    load_weights(net, path, hint, extra_layers)
+    return net
+
+
 def check_weights_fit(path, net, hint=''):
-    """Refuse, with the file and layer at fault, a weights file that would not load into `net`:
-    a layer the net needs that the file lacks, or a blob of another shape."""
+    """Refuse, with the file and layer at fault, a weights file that would not load into `net`
+    (the caffemodel a solverstate names is checked so before Caffe loads it)."""
     _check_fits(path, _stored(path, hint), net, hint)
+
+
+def layer_names(path):
+    """The names of the layers with parameters in a weights file of any format (V1 included)."""
+    return list(_stored(path))
 
 
 def check_writable(path):
@@ -76,10 +89,11 @@ def save_weights(net, path):
 def _stored(path, hint='', v1=True):
     """The layers of a weights file that have parameters: {name: [(array, legacy 4-D shape?)]}.
     v1=False refuses the old V1 format, whose legacy blob shapes only make sense against a net."""
-    if not os.path.isfile(path):
-        raise WeightsError('weights file %s does not exist%s' % (path, ': ' + hint if hint else ''))
-    with open(path, 'rb') as f:
-        is_hdf5 = f.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+    try:
+        with open(path, 'rb') as f:
+            is_hdf5 = f.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+    except (FileNotFoundError, IsADirectoryError) as err:
+        raise WeightsError('weights file %s does not exist%s' % (path, ': ' + hint if hint else '')) from err
     return _read_hdf5(path) if is_hdf5 else _read_binary(path, v1)
 
 
@@ -105,7 +119,7 @@ def _read_binary(path, v1):
         raise WeightsError('%s holds no layers: not a Caffe caffemodel' % path)
     if proto.layers and not proto.layer and not v1:
         raise WeightsError(
-            '%s is in Caffe\'s old V1 layer format (like the ILSVRC downloads): convolutionalise it with '
+            '%s is in Caffe\'s old V1 layer format (like the ILSVRC downloads): convolutionalize it with '
             '`python -m caffe_fcn.surgery vgg16|alexnet --weights %s`, which loads it through Caffe' % (path, path))
     return OrderedDict((layer.name, [(_blob_array(b), not b.HasField('shape')) for b in layer.blobs])
                        for layer in list(proto.layer) + list(proto.layers) if layer.blobs)

@@ -180,19 +180,12 @@ def verify_archive(path):
 
 
 def verify_caffemodel(path, layers):
-    """The file must parse as a Caffe NetParameter (either layer format) holding `layers`."""
-    from google.protobuf.message import DecodeError
-
-    from caffe_fcn.backend import import_caffe
-    caffe_pb2 = import_caffe().proto.caffe_pb2
-    net = caffe_pb2.NetParameter()
+    """The file must read as Caffe weights (caffe_fcn.backend.weights: either layer format) holding `layers`."""
+    from caffe_fcn.backend.weights import WeightsError, layer_names
     try:
-        with open(path, 'rb') as f:
-            net.ParseFromString(f.read())
-    except DecodeError as err:
-        raise FetchError('%s is not a Caffe model (cannot parse it as a NetParameter: %s)'
-                         % (path, _one_line(err))) from err
-    names = {layer.name for layer in net.layer} | {layer.name for layer in net.layers}
+        names = layer_names(path)
+    except WeightsError as err:
+        raise FetchError('%s is not a Caffe model: %s' % (path, _one_line(err))) from err
     missing = [name for name in layers if name not in names]
     if missing:
         raise FetchError('%s lacks the layer(s) %s that this model must hold' % (path, ', '.join(missing)))

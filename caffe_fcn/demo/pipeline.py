@@ -25,6 +25,7 @@ from caffe_fcn.backend import select_device
 from caffe_fcn.data.labels import load_label_png
 from caffe_fcn.data.readers import read_split
 from caffe_fcn.demo import dataset
+from caffe_fcn.demo.dataset import DemoError
 from caffe_fcn.demo.pretrain import pretrain
 from caffe_fcn.evaluate.infer import infer
 from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
@@ -34,16 +35,13 @@ from caffe_fcn.paths import resolve
 from caffe_fcn.evaluate.plot import plot_rounds
 from caffe_fcn.train.solve import train
 from caffe_fcn.surgery import convolutionalize
-from caffe_fcn.errors import UserError
+from caffe_fcn.backend.weights import net_with_weights, save_weights
+from caffe_fcn.nets import ilsvrc
 
 SOURCE_VARIANTS = {'32s': 'voc-fcn32s', '16s': 'voc-fcn16s', '8s': 'voc-fcn8s'}
 PRETRAINED, RANDOM = 'demo-vgg16-fcn', 'demo-vgg16-fcn-random'
 ABLATION = 'demo-fcn32s-random'
 TIMINGS = 'timings.json'
-
-
-class DemoError(UserError, RuntimeError):
-    pass
 
 
 def stage_name(head):
@@ -90,11 +88,12 @@ def demo_variant(config, head, init, data_dir, mean, classes, name=None):
                    rounds=stage.rounds, steps=stage.steps, widths=config.widths, normalize_loss=True)
 
 
-def convolutionalise(classifier_weights, widths, classes, out, log):
+def surgery(classifier_weights, widths, classes, out, log):
     """The surgery `make vgg16-fcn` does: classifier weights -> its fully convolutional twin."""
-    report = convolutionalize('vgg16', weights=classifier_weights, out=out, widths=widths, classes=classes)
+    classifier = net_with_weights(ilsvrc.classifier('vgg16', widths=widths, classes=classes), classifier_weights)
+    twin, report = convolutionalize('vgg16', classifier, widths=widths, classes=classes)
     log('  %s\n  -> %s' % (str(report).replace('\n', '\n  '), out))
-    return out
+    return save_weights(twin, out)
 
 
 def background_baseline(data_dir, split, classes):
@@ -165,8 +164,8 @@ def run(config, data_dir, out_dir, log=print):
                                            log=lambda t: log('  ' + t))
         atomic.write_json(where['summary'], summary)
     with timer.step('surgery: fc6/fc7/fc8 -> convolutions', log):
-        convolutionalise(trained, config.widths, classes, where['pretrained'], log)
-        convolutionalise(start, config.widths, classes, where['random'], log)
+        surgery(trained, config.widths, classes, where['pretrained'], log)
+        surgery(start, config.widths, classes, where['random'], log)
     weights, init = where['pretrained'], Init('ilsvrc', PRETRAINED)
     for stage in config.stages:
         variant = demo_variant(config, stage.head, init, data_dir, mean, classes)

@@ -6,7 +6,7 @@ by `caffe_fcn.demo.crops.CropLayer`, started from He-normal weights (fc8 at zero
 score layers start: large random class scores at the start stall training) and trained by Caffe.
 It has no Dropout: a few hundred iterations that see each crop about once cannot overfit, and
 dropping half of a 128-wide fc6/fc7 stalled learning (the FCN nets keep drop6/drop7).
-Its weights are then convolutionalised by the surgery the real VGG16 goes through
+Its weights are then convolutionalized by the surgery the real VGG16 goes through
 (`caffe_fcn.surgery.transplant`: InnerProduct weights become convolution kernels).
 """
 import os

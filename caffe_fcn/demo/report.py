@@ -108,7 +108,7 @@ def outputs(out_dir, data_dir):
     where = pipeline.paths(out_dir)
     lines = [('dataset (VOC layout)', resolve(data_dir)),
              ('classifier (ILSVRC stand-in)', where['ilsvrc']),
-             ('convolutionalised classifier', where['pretrained'])]
+             ('convolutionalized classifier', where['pretrained'])]
     for name, label, _ in STAGES + ((pipeline.ABLATION, ABLATION_LABEL, None),):
         run_dir = os.path.join(out_dir, name)
         if os.path.isdir(run_dir):

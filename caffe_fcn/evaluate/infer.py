@@ -19,20 +19,15 @@ import numpy as np
 from PIL import Image
 
 from caffe_fcn import atomic, cli
+from caffe_fcn.data.constants import COLOUR_MEANS
 from caffe_fcn.data.labels import colorize, save_label_png, save_png
-from caffe_fcn.data.nyud import COLOR_MEAN_BGR
 from caffe_fcn.data.readers import load_rgb
-from caffe_fcn.data.siftflow import SIFTFLOW_MEAN_BGR
 from caffe_fcn.data.transform import rgb_to_blob
-from caffe_fcn.data.voc import VOC_MEAN_BGR
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.errors import UserError
 from caffe_fcn.evaluate.tiling import BLOB_LIMIT, Plan
 from caffe_fcn.progress import Progress
 
-#: The mean each dataset's data layer subtracts from colour images, where its params name none.
-DATASET_MEANS = {'voc': VOC_MEAN_BGR, 'context': VOC_MEAN_BGR, 'siftflow': SIFTFLOW_MEAN_BGR,
-                 'nyud': COLOR_MEAN_BGR}
 OVERLAY_ALPHA = 0.5
 
 
@@ -47,7 +42,7 @@ def colour_mean(variant):
     if len(variant.inputs) != 1 or variant.inputs[0].channels != 3 or tops[0] not in ('data', 'color'):
         raise InferError('%s reads %s, not one RGB photograph: infer takes photographs only; score it on its '
                          'dataset with python -m caffe_fcn.evaluate.score' % (variant.name, ' + '.join(tops[:-1] or tops)))
-    return spec.params.get('mean', DATASET_MEANS[variant.dataset])
+    return spec.params.get('mean', COLOUR_MEANS[variant.dataset])
 
 
 def score_maps(net, proto, outputs, rgb, mean, limit=BLOB_LIMIT):

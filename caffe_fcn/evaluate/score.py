@@ -20,12 +20,7 @@ from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.train import metrics_log
 from caffe_fcn.data.base import SegDataLayer
 from caffe_fcn.data.labels import save_label_png
-from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
-from caffe_fcn.errors import UserError
-
-
-class ScoreError(UserError, ValueError):
-    pass
+from caffe_fcn.evaluate.metrics import ScoreError, fast_hist, segmentation_metrics
 
 
 def split_layer(net):

@@ -8,7 +8,7 @@ from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets import heads, layers
 from caffe_fcn.nets.registry import VariantError
 from caffe_fcn.nets.trunks import TRUNKS
-from caffe_fcn.paths import NETS, SOLVERS
+from caffe_fcn.paths import NETS, RUNS, SOLVERS
 
 caffe = import_caffe()
 L = caffe.layers
@@ -92,23 +92,6 @@ def solver_proto(variant):
         setattr(solver, key, value)
     solver.test_interval = NO_AUTOMATIC_TESTING
     solver.test_initialization = False
-    solver.snapshot_prefix = 'runs/%s/snapshots/%s' % (variant.name, variant.name)
+    solver.snapshot_prefix = '%s/%s/snapshots/%s' % (RUNS, variant.name, variant.name)
     return solver
 
-
-def with_input_layers(variant, proto, height, width):
-    """A copy of a train/val net whose Python data layer is replaced by Input layers of the
-    same tops (images 1xCxHxW, labels 1x1xHxW): the net runs without its dataset."""
-    channels = {i.name: i.channels for i in variant.inputs}
-    out = caffe.proto.caffe_pb2.NetParameter()
-    out.CopyFrom(proto)
-    del out.layer[:]
-    for layer in proto.layer:
-        if layer.type != 'Python':
-            out.layer.add().CopyFrom(layer)
-            continue
-        for top in layer.top:
-            stand_in = out.layer.add(name=top, type='Input')
-            stand_in.top.append(top)
-            stand_in.input_param.shape.add(dim=[1, channels.get(top, 1), height, width])
-    return out

@@ -13,12 +13,12 @@ import os
 from google.protobuf import text_format
 
 from caffe_fcn import atomic
-from caffe_fcn.backend import import_caffe, net_from_proto, select_device
+from caffe_fcn.backend import import_caffe, select_device
 from caffe_fcn.nets import build
 from caffe_fcn.nets.registry import DataSpec, DataTop, Init, Output, Variant
 from caffe_fcn.paths import resolve
 from caffe_fcn.backend.net_check import check_net, check_solver
-from caffe_fcn.backend.weights import load_weights
+from caffe_fcn.backend.weights import net_with_weights
 from caffe_fcn.errors import UserError
 
 
@@ -102,13 +102,18 @@ class NetFiles:
         if split:
             params['split'] = split
             data[0].python_param.param_str = repr(params)
-        return _loaded_net(proto, weights, self, extra_layers), params['split']
+        return self._net(proto, weights, extra_layers), params['split']
 
     def deploy_net(self, weights, gpu=None, extra_layers=False):
         """caffe.Net of the variant's deploy net (Input layers, no loss) with `weights`; weights
         holding layers the net lacks are refused unless `extra_layers`."""
         select_device(gpu)
-        return _loaded_net(self.net_param('deploy'), weights, self, extra_layers)
+        return self._net(self.net_param('deploy'), weights, extra_layers)
+
+    def _net(self, proto, weights, extra_layers):
+        """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
+        return net_with_weights(proto, resolve(weights), '(%s expects weights of variant %s)'
+                                % (self.net_dir, self.variant.name), extra_layers)
 
 
 def read_variant(path):
@@ -116,25 +121,15 @@ def read_variant(path):
     try:
         with open(path) as f:
             fields = json.load(f)
-        source = fields['init']['source']
         return Variant(**dict(
             fields, outputs=tuple(Output(**o) for o in fields['outputs']),
             data={net: DataSpec(**spec) for net, spec in fields['data'].items()},
-            init=Init(fields['init']['kind'], tuple(source) if isinstance(source, list) else source),
+            init=Init(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields['init'].items()}),
             inputs=tuple(DataTop(**i) for i in fields['inputs']),
             widths=tuple(fields['widths']) if fields['widths'] else None))
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise NetFilesError('%s does not describe a variant (%s): write the folder again with '
                             'NetFiles.written' % (path, err)) from err
-
-
-def _loaded_net(proto, weights, files, extra_layers):
-    """A TEST-phase caffe.Net of `proto` with `weights` (a caffemodel of any size, or an HDF5 snapshot)."""
-    weights = resolve(weights)
-    hint = '(%s expects weights of variant %s)' % (files.net_dir, files.variant.name)
-    net = net_from_proto(proto)
-    load_weights(net, weights, hint, extra_layers)
-    return net
 
 
 def _read_text_proto(path, message):

@@ -3,12 +3,13 @@
 `classifier(trunk)` is the deploy net of the published ImageNet model, so its caffemodel loads
 by layer name: VGG16 as `VGG_ILSVRC_16_layers` (224x224 input, fc6/fc7 4096, fc8 1000) and
 AlexNet as CaffeNet (`bvlc_reference_caffenet` layout, pool before LRN, 227x227 input).
-`convolutionalised(trunk)` is its twin with the same layer names but fc6/fc7/fc8 as
+`convolutionalized(trunk)` is its twin with the same layer names but fc6/fc7/fc8 as
 convolutions, and the FCN padding (pad1=100) by default: the net whose weights
 (weights/vgg16-fcn.caffemodel, weights/alexnet-fcn.caffemodel) the 32s variants start from.
 """
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets import layers
+from caffe_fcn.nets.registry import VariantError
 from caffe_fcn.nets.trunks import CLASSIFIER_PAD1, FCN_PAD1, TRUNKS
 
 caffe = import_caffe()
@@ -21,7 +22,7 @@ ILSVRC_CLASSES = 1000
 
 def _check_trunk(trunk):
     if trunk not in TRUNKS:
-        raise ValueError('unknown trunk %r; choose one of %s' % (trunk, sorted(TRUNKS)))
+        raise VariantError('unknown trunk %r; choose one of %s' % (trunk, sorted(TRUNKS)))
 
 
 def _build(trunk, fc, pad1, widths, classes, size):
@@ -46,7 +47,7 @@ def classifier(trunk, widths=None, classes=ILSVRC_CLASSES, size=None):
     return _build(trunk, 'fc', CLASSIFIER_PAD1[trunk], widths, classes, size)
 
 
-def convolutionalised(trunk, pad1=FCN_PAD1, widths=None, classes=ILSVRC_CLASSES, size=None):
+def convolutionalized(trunk, pad1=FCN_PAD1, widths=None, classes=ILSVRC_CLASSES, size=None):
     """The classifier with fc6/fc7/fc8 as convolutions; pad1=CLASSIFIER_PAD1[trunk] gives the
     exact fully convolutional equivalent of `classifier(trunk)`."""
     return _build(trunk, 'conv', pad1, widths, classes, size)

@@ -3,7 +3,7 @@
 Learning-rate specs follow the reference release: weights lr_mult 1 / decay_mult 1, biases
 lr_mult 2 / decay_mult 0. No layer carries a filler: trunk weights come from surgery, score
 layers start at Caffe's zero default, and deconvolutions are filled with bilinear kernels by
-surgery (`caffe_fcn.surgery.interp`) and never learn (lr_mult 0).
+surgery (`caffe_fcn.surgery.bilinear.interp`) and never learn (lr_mult 0).
 """
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets.coord_map import crop_offset

@@ -5,32 +5,52 @@ its solver settings, how it is initialised and how long it trains. `build.net_pr
 into Caffe nets; `make nets` writes them to nets/<name>/ and solvers/<name>.prototxt.
 `dataclasses.replace(variant, widths=(4,) * 6)` gives a narrow twin with the same geometry.
 
-Init kinds (what `caffe_fcn.surgery` does to start training):
-  'ilsvrc'        transplant the convolutionalised ILSVRC net `source` ('vgg16-fcn' or
-                  'alexnet-fcn', weights/<source>.caffemodel)
+Init kinds (what `caffe_fcn.surgery` does to start training) and their `sources`:
+  'ilsvrc'        transplant the convolutionalized ILSVRC net ('vgg16-fcn' or 'alexnet-fcn':
+                  weights/<source>.caffemodel, written by `make <source>`)
   'ilsvrc-depth'  the same, and conv1_1_bgrd takes conv1_1's RGB filters for its first three
                   input channels and their mean for the depth channel (NYUD color-depth)
-  'stage'         transplant the trained variant `source` (32s -> 16s -> 8s); new score
-                  layers start at zero
-  'streams'       transplant each trained single-stream variant of `source` into the stream
-                  of the same position in `inputs` (layer names + that stream's suffix)
+  'stage'         transplant the trained variant (32s -> 16s -> 8s); new score layers start at zero
+  'streams'       transplant each trained single-stream variant into the stream of the same
+                  position in `inputs` (layer names + that stream's suffix)
 """
 from dataclasses import dataclass
 from typing import Optional
 
-from caffe_fcn.data.voc import VOC_MEAN_BGR
+from caffe_fcn.data.constants import (CONTEXT_CLASSES, NYUD_CLASSES, SIFTFLOW_GEOMETRIC_CLASSES,
+                                      SIFTFLOW_SEMANTIC_CLASSES, VOC_CLASSES, VOC_MEAN_BGR)
 from caffe_fcn.errors import UserError
-from caffe_fcn.nets.heads import HEADS
-from caffe_fcn.nets.trunks import FULL_WIDTHS, check_widths
+from caffe_fcn.paths import default_run_dir, final_model, weights_file
 
 DATASETS = ('voc', 'nyud', 'siftflow', 'context')
+HEADS = ('32s', '16s', '8s', '8s-atonce')  # built by caffe_fcn.nets.heads
 FUSIONS = (None, 'early', 'late')
 INIT_KINDS = ('ilsvrc', 'ilsvrc-depth', 'stage', 'streams')
 SEED = 1337
+# The trunks (built by caffe_fcn.nets.trunks) and their stage widths: VGG16 conv1_x, conv2_x,
+# conv3_x, conv4_x, conv5_x, fc6/fc7; AlexNet conv1, conv2, conv3, conv4, conv5, fc6/fc7.
+FULL_WIDTHS = {'vgg16': (64, 128, 256, 512, 512, 4096),
+               'alexnet': (96, 256, 384, 384, 256, 4096)}
 
 
 class VariantError(UserError, ValueError):
-    """An unknown variant name, or a registry entry that contradicts itself."""
+    """A variant that cannot be: an unknown name, a registry entry that contradicts itself, or a net
+    its layers cannot build (widths that do not fit the trunk, a crop that cannot be aligned)."""
+
+
+def check_widths(trunk, widths):
+    """The widths to build `trunk` with: the full ones for None, else a validated 6-tuple."""
+    if widths is None:
+        return FULL_WIDTHS[trunk]
+    widths = tuple(widths)
+    if len(widths) != 6 or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0
+                                   for w in widths):
+        raise VariantError('widths for the %s trunk must be 6 positive integers (one per stage, '
+                           'like %s); got %r' % (trunk, FULL_WIDTHS[trunk], widths))
+    if trunk == 'alexnet' and any(w % 2 for w in widths[:5]):
+        raise VariantError('widths for the alexnet trunk: conv1..conv5 widths must be even '
+                           '(conv2, conv4 and conv5 use 2 groups); got %r' % (widths,))
+    return widths
 
 
 @dataclass(frozen=True)
@@ -62,8 +82,26 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class Init:
+    """How a variant's starting weights are made (one of INIT_KINDS) and from what: `sources`, a
+    tuple of names (a single name is taken as a tuple of one)."""
     kind: str
-    source: object
+    sources: tuple
+
+    def __post_init__(self):
+        if isinstance(self.sources, str):
+            object.__setattr__(self, 'sources', (self.sources,))
+
+    @property
+    def upstream(self):
+        """The variants whose trained weights this init starts from (none for an ILSVRC start)."""
+        return self.sources if self.kind in ('stage', 'streams') else ()
+
+    def weights_files(self):
+        """[(weights file, command that makes it)], one per source, in order: weights/<source>.caffemodel
+        for an ILSVRC start, else the final model of each upstream variant's default run."""
+        if self.upstream:
+            return [(final_model(default_run_dir(s), s), 'make %s' % s) for s in self.upstream]
+        return [(weights_file(s), 'make %s' % s) for s in self.sources]
 
 
 @dataclass(frozen=True)
@@ -114,11 +152,14 @@ def check_variant(v):
         fail('fusion %r needs at least two inputs' % v.fusion)
     if v.init.kind not in INIT_KINDS:
         fail('init kind %r is not one of %s' % (v.init.kind, INIT_KINDS))
+    if len(v.init.sources) != (len(v.inputs) if v.init.kind == 'streams' else 1):
+        fail('init %r starts from one source%s, got %s' % (
+            v.init.kind, ' per input' if v.init.kind == 'streams' else '', ', '.join(v.init.sources) or 'none'))
     if v.trunk not in FULL_WIDTHS:
         fail('trunk %r is not one of %s' % (v.trunk, tuple(FULL_WIDTHS)))
     try:
         check_widths(v.trunk, v.widths)
-    except ValueError as err:
+    except VariantError as err:
         fail(err)
     if set(v.data) != {v.train_split, v.test_split}:
         fail('data must describe the nets %s and %s' % (v.train_split, v.test_split))
@@ -146,7 +187,7 @@ def voc(name, head, init, base_lr, trunk='vgg16', rounds=25, max_iter=100000,
     """PASCAL VOC: trained on SBD train (8,498 images), scored on VOC2011 seg11valid (736)."""
     common = dict(mean=VOC_MEAN_BGR, seed=SEED)
     return Variant(
-        name=name, dataset='voc', trunk=trunk, head=head, outputs=_semantic(21),
+        name=name, dataset='voc', trunk=trunk, head=head, outputs=_semantic(VOC_CLASSES),
         train_split='train', test_split='val',
         data={'train': DataSpec('caffe_fcn.data.sbd', 'SBDSegDataLayer',
                                 dict(sbd_dir='data/sbd/dataset', split='train', **common)),
@@ -168,7 +209,7 @@ def nyud(name, modalities, init, base_lr, fusion=None):
         return DataSpec('caffe_fcn.data.nyud', 'NYUDSegDataLayer', dict(
             nyud_dir='data/nyud', split=split, tops=list(modalities) + ['label'], seed=SEED))
     return Variant(
-        name=name, dataset='nyud', trunk='vgg16', head='32s', outputs=_semantic(40),
+        name=name, dataset='nyud', trunk='vgg16', head='32s', outputs=_semantic(NYUD_CLASSES),
         train_split='trainval', test_split='test',
         data={'trainval': spec('trainval'), 'test': spec('test')},
         solver=_solver(base_lr, 654, 2000, 300000), init=init, rounds=50, steps=2000,
@@ -183,8 +224,8 @@ def siftflow(name, head, init, base_lr):
             siftflow_dir='data/sift-flow', split=split, seed=SEED))
     return Variant(
         name=name, dataset='siftflow', trunk='vgg16', head=head,
-        outputs=(Output('semantic', 'score_sem', 'sem', 'loss', 33, '_sem'),
-                 Output('geometric', 'score_geo', 'geo', 'loss_geo', 3, '_geo')),
+        outputs=(Output('semantic', 'score_sem', 'sem', 'loss', SIFTFLOW_SEMANTIC_CLASSES, '_sem'),
+                 Output('geometric', 'score_geo', 'geo', 'loss_geo', SIFTFLOW_GEOMETRIC_CLASSES, '_geo')),
         train_split='trainval', test_split='test',
         data={'trainval': spec('trainval'), 'test': spec('test')},
         solver=_solver(base_lr, 200, None, 300000), init=init, rounds=50, steps=2000)
@@ -197,7 +238,7 @@ def context(name, head, init, base_lr):
             context_dir='data/pascal-context', voc_dir='data/pascal/VOC2010', split=split,
             seed=SEED))
     return Variant(
-        name=name, dataset='context', trunk='vgg16', head=head, outputs=_semantic(60),
+        name=name, dataset='context', trunk='vgg16', head=head, outputs=_semantic(CONTEXT_CLASSES),
         train_split='train', test_split='val',
         data={'train': spec('train'), 'val': spec('val')},
         solver=_solver(base_lr, 5105, 4000, 300000), init=init, rounds=50, steps=8000)

@@ -13,30 +13,12 @@ n['pool4' + suffix].
           'fc': InnerProduct, the ILSVRC classifier form (same weights, other shape).
 """
 from caffe_fcn.nets import layers
+from caffe_fcn.nets.registry import check_widths
 
 FCN_PAD1 = 100
 CLASSIFIER_PAD1 = {'vgg16': 1, 'alexnet': 0}
-# Stage widths: VGG16 conv1_x, conv2_x, conv3_x, conv4_x, conv5_x, fc6/fc7;
-# AlexNet conv1, conv2, conv3, conv4, conv5, fc6/fc7.
-FULL_WIDTHS = {'vgg16': (64, 128, 256, 512, 512, 4096),
-               'alexnet': (96, 256, 384, 384, 256, 4096)}
 FC6_KERNEL = {'vgg16': 7, 'alexnet': 6}
 FC_FORMS = ('conv', 'fc')
-
-
-def check_widths(trunk, widths):
-    """The widths to build with: the full ones for None, else a validated 6-tuple."""
-    if widths is None:
-        return FULL_WIDTHS[trunk]
-    widths = tuple(widths)
-    if len(widths) != 6 or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0
-                                   for w in widths):
-        raise ValueError('widths for the %s trunk must be 6 positive integers (one per stage, '
-                         'like %s); got %r' % (trunk, FULL_WIDTHS[trunk], widths))
-    if trunk == 'alexnet' and any(w % 2 for w in widths[:5]):
-        raise ValueError('widths for the alexnet trunk: conv1..conv5 widths must be even '
-                         '(conv2, conv4 and conv5 use 2 groups); got %r' % (widths,))
-    return widths
 
 
 def _check_fc(fc):

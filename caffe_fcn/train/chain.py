@@ -4,75 +4,37 @@ and resuming an interrupted one from its last complete snapshot.
     python -m caffe_fcn.train.chain VARIANT [--gpu ID] [--rounds N] [--steps N] [--save-predictions] [--keep N]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
-convolutionalised VGG16 (weights/vgg16-fcn.caffemodel). A stage is done when its run left
-runs/<stage>/<stage>.caffemodel. A stage whose run folder holds snapshots but no final model was
-interrupted (a kill, a full disk, a crash): it is resumed from its latest snapshot with the schedule
-its log records, so `make <variant>` again is how to go on after any interruption. Before anything
-trains, the datasets and the ILSVRC weights of all remaining stages and the run folders are checked,
-and whatever is missing is listed with the command that makes it.
+convolutionalized VGG16 (weights/vgg16-fcn.caffemodel): each stage's registry `init` names the
+stages upstream of it. A stage is done when its run left runs/<stage>/<stage>.caffemodel. A stage
+whose run folder holds snapshots but no final model was interrupted (a kill, a full disk, a crash):
+it is resumed from its latest snapshot with the schedule its log records, so `make <variant>` again
+is how to go on after any interruption. Before anything trains, the datasets and start weights of
+all remaining stages and their run folders are checked, and whatever is missing is listed with the
+command that makes it.
 """
 import os
 import sys
 
 from caffe_fcn import atomic, cli
-from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
-from caffe_fcn.paths import ROOT
-from caffe_fcn.train.run_folder import default_run_dir, final_model, snapshot_states
-from caffe_fcn.train.solve import add_keep, train
-from caffe_fcn.errors import UserError
-
-
-def sources(name):
-    """The variants whose trained weights `name` starts from (none for an ILSVRC start)."""
-    init = get_variant(name).init
-    return {'stage': (init.source,), 'streams': init.source}.get(init.kind, ())
-
-
-def stages(name):
-    """Every variant in `name`'s chain, sources first, `name` last."""
-    order = []
-    for source in sources(name):
-        order += [stage for stage in stages(source) if stage not in order]
-    return order + [name]
+from caffe_fcn.paths import default_run_dir, final_model
+from caffe_fcn.train.prerequisites import missing
+from caffe_fcn.train.run_folder import snapshot_states
+from caffe_fcn.train.solve import SolveError, add_keep, train
 
 
 def remaining(name):
     """(trained stages it can start from, stages still to train in order) for variant `name`: the
-    sources of a trained stage are not needed."""
+    stages upstream of a trained stage are not needed."""
     if os.path.exists(final_model(default_run_dir(name), name)):
         return [name], []
     done, todo = [], []
-    for source in sources(name):
+    for source in get_variant(name).init.upstream:
         source_done, source_todo = remaining(source)
         done += [s for s in source_done if s not in done]
         todo += [s for s in source_todo if s not in todo]
     return done, todo + [name]
-
-
-def missing_inputs(names):
-    """Lines naming each missing dataset or start weights file of the stages `names`, with the
-    command that makes it. Weights that an earlier stage of `names` produces are not missing."""
-    datasets, weights = {}, {}
-    for name in names:
-        variant = get_variant(name)
-        for folder, how in missing_data(variant).items():
-            datasets.setdefault((folder, how), []).append(name)
-        if snapshot_states(default_run_dir(name)):
-            continue  # resumed: its snapshot holds its weights
-        for path, command in default_init_weights(variant):
-            made_here = any(path == final_model(default_run_dir(n), n) for n in names)
-            if not os.path.isfile(path) and not made_here:
-                weights.setdefault((os.path.relpath(path, ROOT), '`%s`' % command), []).append(name)
-    return (['%s is missing or incomplete (read by %s): run %s' % (folder, ', '.join(users), how)
-             for (folder, how), users in datasets.items()] +
-            ['%s does not exist (needed to start %s): run %s' % (path, ', '.join(users), how)
-             for (path, how), users in weights.items()])
-
-
-class CannotStart(UserError):
-    """Datasets or start weights of the chain are missing."""
 
 
 def main(argv=None):
@@ -90,9 +52,10 @@ def _chain(args):
     done, todo = remaining(name)
     for stage in done:
         print('%s: trained, skipped (%s)' % (stage, os.path.relpath(final_model(default_run_dir(stage), stage))))
-    problems = missing_inputs(todo)
+    resumed = [stage for stage in todo if snapshot_states(default_run_dir(stage))]
+    problems = missing([get_variant(stage) for stage in todo], resumed=resumed)
     if problems:
-        raise CannotStart('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
+        raise SolveError('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
     for stage in todo:
         atomic.check_folder(default_run_dir(stage), 'the run folder of %s' % stage)
     for number, stage in enumerate(todo, 1):

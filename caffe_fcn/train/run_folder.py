@@ -1,4 +1,4 @@
-"""Where a run keeps what it writes: runs/<variant>/ by default.
+"""Where a run keeps what it writes: runs/<variant>/ by default (caffe_fcn.paths.default_run_dir).
 
   metrics.jsonl            the metrics log (caffe_fcn.train.metrics_log)
   snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every good round
@@ -14,19 +14,7 @@ HDF5 files have no cap in any build.
 import os
 import re
 
-from caffe_fcn.paths import resolve
-
-RUNS = 'runs'
 STATE = re.compile(r'_iter_(\d+)\.solverstate(\.h5)?$')
-
-
-def default_run_dir(name):
-    return resolve(os.path.join(RUNS, name))
-
-
-def final_model(run_dir, name):
-    """The weights a finished run leaves for the stages after it."""
-    return os.path.join(run_dir, name + '.caffemodel')
 
 
 def run_of_state(state):

@@ -26,21 +26,17 @@ from caffe_fcn.train import metrics_log, snapshots
 from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, check_round, guarded
-from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.train.prerequisites import missing, start_weights
 from caffe_fcn.nets.files import NetFiles
-from caffe_fcn.paths import resolve
-from caffe_fcn.train.run_folder import default_run_dir, final_model, run_of_state, snapshot_states
+from caffe_fcn.paths import default_run_dir, final_model, resolve
+from caffe_fcn.train.run_folder import run_of_state, snapshot_states
 from caffe_fcn.evaluate.score import score, summary
 from caffe_fcn.surgery.stages import init_variant
 from caffe_fcn.errors import UserError
 
 
 class SolveError(UserError, RuntimeError):
-    pass
-
-
-class TrainingDiverged(SolveError):
-    pass
+    """A run that cannot start, resume or go on (missing inputs, a taken run folder, divergence)."""
 
 
 def shown(path):
@@ -180,7 +176,7 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     gives the schedule then, unless `rounds`/`steps` say otherwise. `keep` N prunes all snapshots but
     the N latest and the best round's. Returns the path of the final model. Raises SolveError with
     what to do."""
-    start_weights = None
+    logged_weights = None
     if resume:
         resume = resolve(resume)
         if weights:
@@ -192,7 +188,7 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
             raise SolveError('--resume %s: no such solverstate (snapshots of the run in %s: %s)' % (
                 resume, run_dir, ', '.join(p for _, p in snapshot_states(run_dir)) or 'none'))
         snapshots.read_state(resume, variant.name)
-        logged_rounds, logged_steps, start_weights = run_schedule(run_dir, resume, variant)
+        logged_rounds, logged_steps, logged_weights = run_schedule(run_dir, resume, variant)
         rounds = logged_rounds if rounds is None else rounds
         steps = logged_steps if steps is None else steps
     else:
@@ -207,8 +203,6 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     predictions = os.path.join(run_dir, 'predictions') if save_predictions else None
     split = variant.data[variant.test_split].params['split']
     atomic.check_folder(run_dir, '--out')
-    problems = ['%s reads %s, which is missing or incomplete: run %s' % (variant.name, folder, how)
-                for folder, how in missing_data(variant).items()]
     if resume:
         if os.path.exists(final_model(run_dir, variant.name)):
             final = final_model(run_dir, variant.name)
@@ -216,13 +210,9 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
                              '%s.old) and run the same command again' % (final, shown(final), shown(final)))
     else:
         check_fresh(run_dir, nets)
-        init = ([(resolve(w), None) for w in weights] if weights else default_init_weights(variant))
-        for path, command in init:
-            if not os.path.isfile(path):
-                problems.append('%s starts from %s, which does not exist: %s' % (
-                    variant.name, path, 'run `%s`' % command if command else 'check --weights'))
+    problems = missing([variant], weights, start=not resume)
     if problems:
-        raise SolveError('\n'.join(problems))
+        raise SolveError('%s cannot start:\n%s' % (variant.name, '\n'.join(problems)))
 
     caffe = select_device(gpu)
     solver, settings = solver_for_run(caffe, nets, variant.name, variant.outputs)
@@ -233,13 +223,13 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         check_resume_point(run_dir, iteration, total, predictions)
         snapshots.restore(solver, resume)
         record, text = dict(context, event='resume', iteration=solver.iter, solverstate=resume,
-                            weights=start_weights), 'resumed from %s at iteration %d' % (resume, solver.iter)
+                            weights=logged_weights), 'resumed from %s at iteration %d' % (resume, solver.iter)
         last_state = resume
     else:
-        paths = [p for p, _ in init]
-        report = init_variant(variant, solver.net, [read_weights(path) for path in paths])
-        record, text = dict(context, event='start', iteration=0, weights=paths), \
-            'initialised from %s\n%s' % (', '.join(paths), report)
+        starts = [path for path, _ in start_weights(variant, weights)]
+        report = init_variant(variant, solver.net, [read_weights(path) for path in starts])
+        record, text = dict(context, event='start', iteration=0, weights=starts), \
+            'initialised from %s\n%s' % (', '.join(starts), report)
         last_state = None
     # The run folder is made only now: a run that cannot start leaves nothing behind.
     os.makedirs(snapshot_dir, exist_ok=True)
@@ -297,7 +287,7 @@ def diverged(variant, nets, run_dir, iteration, err, last_state):
     else:
         then = ('no snapshot was taken yet. Lower base_lr in %s and start again: %s'
                 % (nets.solver_path, solve_command(nets, '--out', shown(run_dir))))
-    return TrainingDiverged('%s diverged: %s %s, without a snapshot of it; %s' % (variant.name, err, when, then))
+    return SolveError('%s diverged: %s %s, without a snapshot of it; %s' % (variant.name, err, when, then))
 
 
 def main(argv=None):
