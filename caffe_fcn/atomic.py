@@ -152,15 +152,15 @@ def check_file_output(path, option, replace=False):
     return os.path.abspath(path)
 
 
-def require_space(folder, size, what):
+def require_space(folder, size, what, then='run the same command again'):
     """Refuse to start a write of about `size` bytes into `folder` (which exists) when the disk lacks
-    the room: Caffe aborts the process on a failed write, Python would leave a partial file."""
+    the room: Caffe aborts the process on a failed write, Python would leave a partial file. `then`
+    says how to go on once there is room."""
     stat = os.statvfs(folder)
     free = stat.f_bavail * stat.f_frsize
     if free < size + SPACE_MARGIN:
         raise WriteError('%s needs about %s in %s, which has %s free: free some space (or move the folder '
-                         'to a larger disk) and run the same command again'
-                         % (what, _mib(size), folder, _mib(free)))
+                         'to a larger disk), then %s' % (what, _mib(size), folder, _mib(free), then))
 
 
 def _mib(size):

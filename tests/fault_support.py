@@ -6,8 +6,10 @@ import hashlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -21,29 +23,86 @@ ENV = dict(os.environ, PYTHONPATH=ROOT, GLOG_minloglevel='2')
 USER_ERROR = 2  # caffe_fcn.cli: a UserError ends a command with one line and this status
 
 # A command run in a child process as typed, except that the variants named in its second argument
-# (JSON {variant: folder}) read the nets NetFiles.written left in those folders (narrow twins)
-# instead of nets/<variant>.
+# (JSON {variant: folder}) read the nets NetFiles.written left in those folders (narrow twins) instead
+# of nets/<variant>; FAULT_PATHS (JSON {name: folder}) moves caffe_fcn.paths' folders (runs/, weights/)
+# out of the repository; FAULT_HOOK (JSON) blocks the writer at one point, for a SIGKILL to land there:
+#   {"at": "rename", "match": S, "ready": F}  before renaming a temporary file into a path ending in S
+#   {"at": "write", "match": S, "ready": F}   after writing half of the temporary file of a path ending
+#                                             in S (the half that a kill in the middle of the write leaves)
+# It touches the file F, then sleeps until it is killed.
 CHILD = """
-import importlib, json, sys
+import importlib, json, os, sys, time
+import caffe_fcn.paths
+from caffe_fcn import atomic
 from caffe_fcn.nets.files import NetFiles
+for name, folder in json.loads(os.environ.get('FAULT_PATHS', '{}')).items():
+    setattr(caffe_fcn.paths, name, folder)
+hook = json.loads(os.environ.get('FAULT_HOOK', 'null'))
+
+def block():
+    open(hook['ready'], 'w').close()
+    time.sleep(3600)
+
+if hook and hook['at'] == 'rename':
+    real_rename = atomic.rename_into_place
+    def rename_into_place(temp, path, replace=False):
+        if path.endswith(hook['match']):
+            block()
+        return real_rename(temp, path, replace)
+    atomic.rename_into_place = rename_into_place
+if hook and hook['at'] == 'write':
+    real_write = atomic._write
+    def _write(temp, mode, data, path):
+        if path.endswith(hook['match']):
+            with open(temp, mode) as f:
+                f.write(data[:len(data) // 2])
+            block()
+        return real_write(temp, mode, data, path)
+    atomic._write = _write
 module, twins = importlib.import_module(sys.argv[1]), json.loads(sys.argv[2])
 if not hasattr(module, 'main'):  # a package run by its __main__
     module = importlib.import_module(sys.argv[1] + '.__main__')
 module.NetFiles = lambda variant: NetFiles.of_folder(twins[variant.name]) if variant.name in twins else NetFiles(variant)
+if hasattr(module, 'get_variant'):  # the chain names its stages
+    registered = module.get_variant
+    module.get_variant = lambda name: NetFiles.of_folder(twins[name]).variant if name in twins else registered(name)
 sys.exit(module.main(sys.argv[3:]))
 """
 
 
-def run(args, twins=None, timeout=300, **kwargs):
+def child_command(args, twins=None):
+    """The argv of the child process that runs a command line (see CHILD)."""
+    args = shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
+    assert args[0] == 'python' and args[1] in ('solve.py', '-m'), args
+    module, rest = ('caffe_fcn.train.solve', args[2:]) if args[1] == 'solve.py' else (args[2], args[3:])
+    return [sys.executable, '-c', CHILD, module, json.dumps(twins or {})] + rest
+
+
+def run(args, twins=None, timeout=300, paths=None, **kwargs):
     """Run a command line (a list, or a string as a hint prints it) from the repository root: `python
     solve.py ...` or `python -m MODULE ...`, `python` being this interpreter; `twins` maps variant
-    names to folders of written nets that stand in for nets/<variant>."""
-    args = shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
-    assert args[0] == 'python', args
-    module, rest = ('caffe_fcn.train.solve', args[2:]) if args[1] == 'solve.py' else (args[2], args[3:])
-    assert args[1] in ('solve.py', '-m'), args
-    command = [sys.executable, '-c', CHILD, module, json.dumps(twins or {})] + rest
-    return subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout, **kwargs)
+    names to folders of written nets that stand in for nets/<variant>, `paths` moves runs/ and weights/."""
+    env = dict(ENV, FAULT_PATHS=json.dumps(paths or {}))
+    return subprocess.run(child_command(args, twins), cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+
+
+def killed_at(args, hook, folder, twins=None, paths=None, timeout=300):
+    """Run a command line in a child process until the writer blocks at `hook` (see CHILD), then kill it
+    with SIGKILL. Returns the child's exit status (-SIGKILL)."""
+    ready = os.path.join(str(folder), 'hook-reached')
+    env = dict(ENV, FAULT_HOOK=json.dumps(dict(hook, ready=ready)), FAULT_PATHS=json.dumps(paths or {}))
+    child = subprocess.Popen(child_command(args, twins), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + timeout
+    while not os.path.exists(ready):
+        if child.poll() is not None or time.time() > deadline:
+            child.kill()
+            raise AssertionError('the writer never reached the hook %s: %s' % (hook, child.stderr.read()[-3000:]))
+        time.sleep(0.05)
+    os.remove(ready)
+    child.send_signal(signal.SIGKILL)
+    return child.wait(timeout=60)
 
 
 def cli(module, *args, **kwargs):

@@ -52,17 +52,18 @@ def learnable_shapes(net):
     return [tuple(blob.data.shape) for blobs in net.params.values() for blob in blobs]
 
 
-def take(solver, folder, name, per_param):
+def take(solver, folder, name, per_param, then):
     """Snapshot `solver` (whose snapshot_prefix is the bare `name`) into `folder`, whole or not at all;
     returns (caffemodel, solverstate). A caffemodel at that iteration without its solverstate (a kill
-    between the two renames) is replaced; a complete snapshot is never."""
+    between the two renames) is replaced; a complete snapshot is never. `then`: how to go on when the
+    disk lacks the room."""
     model, state = snapshot_files(os.path.join(folder, name), solver.iter)
     if os.path.exists(state):
         raise SolverStateError('%s already exists; not overwriting a snapshot' % state)
     for leftover in atomic.leftovers(folder):
         atomic.remove(leftover)
     size = parameter_bytes(solver.net) * (1 + per_param)
-    atomic.require_space(folder, size, 'the snapshot at iteration %d' % solver.iter)
+    atomic.require_space(folder, size, 'the snapshot at iteration %d' % solver.iter, then)
     temp = atomic.temporary_beside(os.path.join(folder, name), folder=True)
     try:
         with working_directory(temp):

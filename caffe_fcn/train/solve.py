@@ -24,7 +24,7 @@ import time
 from caffe_fcn import atomic, cli
 from caffe_fcn.train import metrics_log, snapshots
 from caffe_fcn.backend import select_device
-from caffe_fcn.backend.weights import read_weights, save_weights
+from caffe_fcn.backend.weights import parameter_bytes, read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, check_round, guarded
 from caffe_fcn.train.prerequisites import missing, start_weights
 from caffe_fcn.nets.files import NetFiles
@@ -260,7 +260,8 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
             if isinstance(err, Diverged):
                 raise diverged(variant, nets, run_dir, solver.iter + (err.during == 'step'), err, last_state) from None
             raise
-        model, last_state = snapshots.take(solver, snapshot_dir, variant.name, per_param)
+        model, last_state = snapshots.take(solver, snapshot_dir, variant.name, per_param,
+                                           'resume: %s' % solve_command(nets, '--resume', shown(run_dir)))
         if scratch:
             atomic.rename_into_place(scratch, os.path.join(predictions, 'iter_%d' % solver.iter))
         metrics_log.append(log, dict(event='round', variant=variant.name, split=split, round=this_round,
@@ -271,6 +272,8 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         if keep:
             for path in snapshots.prune(run_dir, keep, [best_iteration(log)]):
                 say('--keep %d: deleted %s' % (keep, path))
+    atomic.require_space(run_dir, parameter_bytes(solver.net), 'the final model of %s' % variant.name,
+                         'resume: %s' % solve_command(nets, '--resume', shown(run_dir)))
     return save_weights(solver.net, final_model(run_dir, variant.name))
 
 
