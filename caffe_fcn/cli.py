@@ -47,15 +47,20 @@ def guarded(prog, call):
 
 
 def variant_named(text):
-    """The registry Variant that `text` names: its registry name, or its checked-in folder nets/<name>
-    (relative to the working directory or to the repository root). A folder elsewhere is refused:
-    its nets would not be the ones the registry describes."""
+    """The Variant that `text` names: its registry name, its checked-in folder nets/<name> (relative to
+    the working directory or to the repository root), or a folder of nets a run wrote with their
+    variant.json (caffe_fcn.nets.files: the nets `make demo` trained, runs/demo/nets/demo-fcn8s).
+    Another folder is refused: its nets would not be the ones the registry describes."""
+    from caffe_fcn.nets.files import NetFiles, VARIANT_FILE
     name = text.rstrip('/' + os.sep)
+    if os.path.isfile(os.path.join(name, VARIANT_FILE)):
+        return NetFiles.of_folder(name).variant
     if os.sep in name or '/' in name:
         nets = os.path.realpath(os.path.join(ROOT, NETS))
         if nets not in (os.path.dirname(os.path.realpath(p)) for p in (os.path.abspath(name), resolve(name))):
             raise VariantError('%s is not a variant: name one by its registry name (e.g. voc-fcn8s; '
-                              'python -m caffe_fcn.nets --list) or its folder nets/<name>' % text)
+                              'python -m caffe_fcn.nets --list), its folder nets/<name>, or a folder of nets '
+                              'a run wrote (with a variant.json)' % text)
         name = os.path.basename(name)
     return get_variant(name)
 

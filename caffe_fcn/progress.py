@@ -4,7 +4,8 @@
     progress.update(done)    # prints 'scored 120/736 images (16%), 3.1 images/s, ETA 0:03:19' at most every `every` s
 
 The rate counts only work done since the Progress was made (a resumed run does not count the
-iterations before it), and the first line comes after `every` seconds, so short work prints one line.
+iterations before it). The first line comes after `every` seconds and the last when the work is done,
+if a line came before it: work shorter than `every` prints nothing.
 """
 import time
 
@@ -18,7 +19,7 @@ class Progress:
     def __init__(self, what, total, say, unit='', start=0, every=10.0, clock=time.monotonic):
         self.what, self.total, self.say, self.unit, self.every, self.clock = what, total, say, unit, every, clock
         self.start, self.started = start, clock()
-        self.last = self.started
+        self.last, self.printed = self.started, False
 
     def line(self, done):
         """'<what> done/total unit (pct), rate unit/s, ETA h:mm:ss' (rate and ETA once there is a rate)."""
@@ -31,8 +32,8 @@ class Progress:
         return text
 
     def update(self, done):
-        """Print the line when `every` seconds passed since the last one, or when the work is done."""
+        """Print the line when `every` seconds passed since the last one, and when the work is done."""
         now = self.clock()
-        if now - self.last >= self.every or done >= self.total:
-            self.last = now
+        if now - self.last >= self.every or (done >= self.total and self.printed):
+            self.last, self.printed = now, True
             self.say(self.line(done))

@@ -138,7 +138,7 @@ def test_resume_with_a_solverstate_of_another_stage(twin, tmp_path):
     state16 = os.path.join(run16, 'snapshots', 'voc-fcn16s_iter_1.solverstate.h5')
     before = fs.tree(twin.run, run16)
     done = fs.solve('voc-fcn32s', '--resume', state16, twins=twin.twins)
-    hint = 'python solve.py voc-fcn16s --resume %s' % state16
+    hint = 'python solve.py %s --resume %s' % (nets16.net_dir, state16)
     assert fs.error_line(done, SOLVE) == (
         '--resume %s: the run in %s trains voc-fcn16s, not voc-fcn32s: resume it as %s' % (state16, run16, hint))
     # The hint works as printed: the 16s run goes on (one more round, --rounds 2).

@@ -61,8 +61,8 @@ def test_kill_during_a_snapshot_leaves_the_last_complete_one_which_the_refusal_n
     # The same command again is refused, naming the resume command; the command works as printed.
     done = fs.run(command, twins=twin.twins)
     hint = fs.hint_after(fs.error_line(done, SOLVE), 'Resume it: ')
-    assert hint == 'python solve.py voc-fcn32s --resume %s' % run
-    done = fs.run(hint, twins=twin.twins)
+    assert hint == 'python solve.py %s --resume %s' % (twin.nets.net_dir, run)
+    done = fs.run(hint)
     assert done.returncode == 0, done.stderr[-2000:]
     assert 'left by an interrupted write' in done.stdout and leftovers(snapshots) == []
     assert events(run) == [('start', 0), ('round', 1), ('resume', 1), ('round', 2), ('round', 3)]
@@ -147,7 +147,7 @@ def test_full_disk_before_a_snapshot_is_refused_keeping_the_run_and_resume_goes_
         assert message.startswith('the snapshot at iteration 2 needs about 13.9 MiB') and (
             'MiB in %s, which has ' % os.path.join(run, 'snapshots')) in message
         hint = fs.hint_after(message, 'then resume: ')
-        assert hint == 'python solve.py voc-fcn32s --resume %s' % run
+        assert hint == 'python solve.py %s --resume %s' % (twin.nets.net_dir, run)
         assert [it for it, _ in snapshot_states(run)] == [1] and events(run) == [('start', 0), ('round', 1)]
         assert leftovers(os.path.join(run, 'snapshots')) == []
         before = fs.tree(run)

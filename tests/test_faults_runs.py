@@ -108,7 +108,7 @@ def test_resume_takes_rounds_and_steps_from_the_run_log_and_its_hint_works_as_pr
     # schedule: the twin's own is 2 x 2, the run's 3 x 3).
     done = fs.solve('voc-fcn32s', '--weights', twin.trunk, '--out', run, twins=twin.twins)
     hint = fs.hint_after(fs.error_line(done, SOLVE), 'Resume it: ')
-    assert hint == 'python solve.py voc-fcn32s --resume %s' % run
+    assert hint == 'python solve.py %s --resume %s' % (twin.nets.net_dir, run)
     done = fs.run(hint, twins=twin.twins)
     assert done.returncode == 0, done.stderr[-2000:]
     assert events(run) == [('start', 0), ('round', 3), ('resume', 3), ('round', 6), ('round', 9)]
@@ -160,8 +160,8 @@ def test_round_with_non_finite_test_loss_or_weights_stops_before_its_snapshot(tw
     solver = os.path.join(twins['voc-fcn32s'], 'solver.prototxt')
     assert message == (
         'voc-fcn32s diverged: %s after iteration 3 (checked at the end of its round). Stopped, without a snapshot '
-        'of it; the last good snapshot is %s. Lower base_lr in %s and resume from it: python solve.py voc-fcn32s '
-        '--resume %s' % (what, kept, solver, kept))
+        'of it; the last good snapshot is %s. Lower base_lr in %s and resume from it: python solve.py %s '
+        '--resume %s' % (what, kept, solver, twins['voc-fcn32s'], kept))
     assert fs.tree(os.path.join(run, 'snapshots')) == before  # no snapshot of the diverged round
     last = metrics_log.read(os.path.join(run, 'metrics.jsonl'))[-1]
     assert (last['event'], last['iteration'], last['last_snapshot']) == ('diverged', 3, kept)

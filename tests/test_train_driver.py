@@ -180,3 +180,18 @@ def test_solve_cli_trains_and_reports_errors_in_one_line(setup, tmp_path, monkey
     status = solve.main(['voc-fcn32s', '--rounds', '0', '--out', str(tmp_path / 'other')])
     assert_user_error(status, capsys, 'python solve.py',  # the twin's 3 steps
                       '--rounds, --steps and --keep must be positive, got 0, 3 and None')
+
+
+def test_keep_prunes_all_snapshots_but_the_latest_and_the_best_scoring_rounds(setup, tmp_path):
+    folder, fixture, trunk = setup
+    variant, nets = twin_nets(tmp_path, fixture, rounds=5, steps=2)
+    run = str(tmp_path / 'run')
+    lines = []
+    train(variant, nets, run, weights=[trunk], keep=1, say=lines.append)
+    rounds = [r for r in records(run) if r['event'] == 'round']
+    best = max(rounds, key=lambda r: r['scores']['semantic']['mean_iu'])['iteration']
+    kept = sorted({best, 10})
+    assert sorted(os.listdir(os.path.join(run, 'snapshots'))) == sorted(
+        'voc-fcn32s_iter_%d.%s.h5' % (i, kind) for i in kept for kind in ('caffemodel', 'solverstate'))
+    deleted = [line for line in lines if line.startswith('--keep 1: deleted ')]
+    assert len(deleted) == 2 * (5 - len(kept))  # a solverstate and a caffemodel per pruned round

@@ -25,6 +25,7 @@ from http.client import HTTPException
 from caffe_fcn import atomic, paths
 from caffe_fcn.data.sources import DATASETS, WEIGHTS
 from caffe_fcn.errors import UserError
+from caffe_fcn.progress import clock_text
 
 CHUNK = 1 << 20
 
@@ -63,7 +64,8 @@ class _Progress:
         self.last_mark = mark
         rate = (done - self.start_bytes) / max(time.monotonic() - self.start_time, 1e-6)
         of = ' of %s (%d%%)' % (_size(self.total), 100 * done // self.total) if self.total else ''
-        self.log('  %s: %s%s, %s/s' % (self.name, _size(done), of, _size(rate)))
+        eta = ', ETA %s' % clock_text((self.total - done) / rate) if self.total and rate > 0 else ''
+        self.log('  %s: %s%s, %s/s%s' % (self.name, _size(done), of, _size(rate), eta))
 
 
 def _content_range_start(value):

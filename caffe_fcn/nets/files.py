@@ -36,8 +36,11 @@ class NetFiles:
 
     def __init__(self, variant, net_dir=None, solver_path=None):
         self.variant = variant
+        net_dir = net_dir or variant.net_dir
         self.net_dir = resolve(net_dir or os.path.dirname(build.net_path(variant, 'deploy')))
-        self.solver_path = resolve(solver_path or build.solver_path(variant))
+        written = variant.net_dir and not solver_path
+        self.solver_path = resolve(os.path.join(net_dir, SOLVER_FILE) if written else
+                                   solver_path or build.solver_path(variant))
 
     @classmethod
     def of_folder(cls, folder):
@@ -45,7 +48,8 @@ class NetFiles:
         described = os.path.join(resolve(folder), VARIANT_FILE)
         if not os.path.isfile(described):
             raise NetFilesError('%s holds no %s: it is not a folder of nets written by a run' % (folder, VARIANT_FILE))
-        return cls(read_variant(described), folder, os.path.join(resolve(folder), SOLVER_FILE))
+        variant = dataclasses.replace(read_variant(described), net_dir=resolve(folder))
+        return cls(variant, variant.net_dir, os.path.join(variant.net_dir, SOLVER_FILE))
 
     @classmethod
     def written(cls, variant, folder):
@@ -55,7 +59,7 @@ class NetFiles:
             atomic.write_text(os.path.join(folder, net_name + '.prototxt'), str(build.net_proto(variant, net_name)),
                               replace=True)
         atomic.write_json(os.path.join(folder, VARIANT_FILE), dataclasses.asdict(variant), replace=True)
-        files = cls(variant, folder, os.path.join(folder, SOLVER_FILE))
+        files = cls(dataclasses.replace(variant, net_dir=resolve(folder)), folder, os.path.join(folder, SOLVER_FILE))
         solver = build.solver_proto(variant)
         solver.train_net = files.proto(variant.train_split)
         solver.test_net[:] = [files.proto(variant.test_split)]

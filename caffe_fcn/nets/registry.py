@@ -122,6 +122,8 @@ class Variant:
     fusion: Optional[str] = None
     normalize_loss: bool = False
     widths: Optional[tuple] = None
+    #: where its nets and solver were written when not nets/<name> (a run's twin, e.g. the demo's)
+    net_dir: Optional[str] = None
 
     @property
     def nets(self):

@@ -33,6 +33,11 @@ from caffe_fcn.train.run_folder import run_of_state, snapshot_states
 from caffe_fcn.evaluate.score import score, summary
 from caffe_fcn.surgery.stages import init_variant
 from caffe_fcn.errors import UserError
+from caffe_fcn.progress import Progress
+
+
+#: Seconds between progress lines of training and of the scoring after each round.
+PROGRESS_SECONDS = 60
 
 
 class SolveError(UserError, RuntimeError):
@@ -46,8 +51,10 @@ def shown(path):
 
 
 def solve_command(nets, *args):
-    """The solve command line for the variant of `nets` and `args`, as a user types it."""
-    return ' '.join(['python solve.py', nets.variant.name] + [shlex.quote(str(a)) for a in args])
+    """The solve command line for the variant of `nets` (its name, or the folder of its written nets)
+    and `args`, as a user types it."""
+    named = shown(nets.variant.net_dir) if nets.variant.net_dir else nets.variant.name
+    return ' '.join(['python solve.py', shlex.quote(named)] + [shlex.quote(str(a)) for a in args])
 
 
 def check_fresh(run_dir, nets):
@@ -107,8 +114,9 @@ def run_schedule(run_dir, state, variant):
     if not begun:
         raise SolveError('--resume %s: %s records no start of a run' % (state, log))
     if begun[-1].get('variant') != variant.name:
+        named = shown(begun[-1]['nets']) if begun[-1].get('nets') else begun[-1].get('variant')
         raise SolveError('--resume %s: the run in %s trains %s, not %s: resume it as python solve.py %s --resume %s'
-                         % (state, run_dir, begun[-1].get('variant'), variant.name, begun[-1].get('variant'), shown(state)))
+                         % (state, run_dir, begun[-1].get('variant'), variant.name, named, shown(state)))
     start = [r for r in begun if r['event'] == 'start']
     return begun[-1]['rounds'], begun[-1]['steps'], start[-1].get('weights') if start else None
 
@@ -146,12 +154,15 @@ def solver_for_run(caffe, nets, name, outputs):
         return caffe.get_solver(atomic.write_text(os.path.join(folder, 'solver.prototxt'), str(run_settings))), settings
 
 
-def train_round(solver, outputs, until, display, say):
-    """Step to iteration `until`; {output name: mean training loss over the round}."""
+def train_round(solver, outputs, until, display, say, progress=None):
+    """Step to iteration `until`; {output name: mean training loss over the round}. `progress` (a
+    caffe_fcn.progress.Progress over the schedule's iterations) hears of every step."""
     sums = {o.name: 0.0 for o in outputs}
     steps = 0
     while solver.iter < until:
         solver.step(1)  # raises Diverged (the guard in the training net) on a NaN or infinite loss
+        if progress:
+            progress.update(solver.iter)
         steps += 1
         for o in outputs:
             sums[o.name] += float(solver.net.blobs[o.loss].data)
@@ -217,7 +228,8 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     caffe = select_device(gpu)
     solver, settings = solver_for_run(caffe, nets, variant.name, variant.outputs)
     per_param = snapshots.history_per_param(settings)
-    context = dict(variant=variant.name, split=split, rounds=rounds, steps=steps, solver=str(settings))
+    context = dict(variant=variant.name, split=split, rounds=rounds, steps=steps, solver=str(settings),
+                   nets=nets.variant.net_dir)
     if resume:
         iteration = snapshots.check_state(resume, solver.net, per_param, variant.name)
         check_resume_point(run_dir, iteration, total, predictions)
@@ -241,6 +253,8 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     say('%s: %s' % (variant.name, text))
     test_net = solver.test_nets[0]
     test_net.share_with(solver.net)
+    progress = Progress('%s: iteration' % variant.name, total, say, unit='iterations', start=solver.iter,
+                        every=PROGRESS_SECONDS)
 
     while solver.iter < total:
         started = time.time()
@@ -251,8 +265,8 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
             os.makedirs(predictions, exist_ok=True)
             scratch = atomic.temporary_beside(os.path.join(predictions, 'iter_%d' % until), folder=True)
         try:
-            train_loss = train_round(solver, variant.outputs, until, settings.display, say)
-            scores = score(test_net, variant.outputs, scratch)
+            train_loss = train_round(solver, variant.outputs, until, settings.display, say, progress)
+            scores = score(test_net, variant.outputs, scratch, say=say, every=PROGRESS_SECONDS)
             check_round(solver.net, scores)
         except BaseException as err:
             if scratch:
