@@ -1,6 +1,7 @@
 """Fault corpus, images: a photo too large for one Caffe forward is segmented in tiles with the result
 of one forward (case 4), a 16-bit PNG is read at its true brightness (10), an EXIF-rotated photo is
 segmented as displayed while data layers read pixels as stored (11)."""
+import dataclasses
 import os
 
 import numpy as np
@@ -59,6 +60,22 @@ def test_blob_shapes_by_the_shape_rules_equal_caffes_own_reshape(fcn8s, height, 
     assert {name: (1,) + ours[name] for name in ours} == {name: net.blobs[name].data.shape for name in ours}
     # conv1_2: 4 input channels x 3 x 3 kernel per output pixel (pad 100 on conv1_1: H + 198 rows).
     assert buffers['conv1_2'] == 4 * 9 * (height + 198) * (width + 198)
+
+
+def test_shape_rules_cover_every_registered_net_and_match_caffe_on_the_alexnet_twin():
+    """FCN-AlexNet has LRN and grouped convolutions; every deploy net of the registry can be sized."""
+    from caffe_fcn.backend import net_from_proto
+    from caffe_fcn.nets.registry import VARIANTS
+    for variant in VARIANTS.values():
+        blobs, _ = shapes(net_proto(variant, 'deploy'), 97, 131)
+        assert all(blobs[o.score][1:] == (97, 131) for o in variant.outputs), variant.name
+    alexnet = dataclasses.replace(get_variant('voc-fcn-alexnet'), widths=train_fixtures.WIDTHS)
+    proto = net_proto(alexnet, 'deploy')
+    net = net_from_proto(proto)
+    net.blobs['data'].reshape(1, 3, 77, 101)
+    net.reshape()
+    ours, buffers = shapes(proto, 77, 101)
+    assert {name: (1,) + ours[name] for name in ours} == {name: net.blobs[name].data.shape for name in ours}
 
 
 def test_full_size_fcn8s_on_a_2000_x_1500_photo_passes_the_limit_in_conv1_2s_buffer():

@@ -20,7 +20,7 @@ import math
 from caffe_fcn.errors import UserError
 
 BLOB_LIMIT = 2 ** 31 - 1  # Caffe's Blob::Reshape: count <= INT_MAX
-PASS_THROUGH = ('ReLU', 'Dropout', 'Scale', 'Power', 'Sigmoid', 'TanH', 'BatchNorm', 'Split', 'Softmax')
+PASS_THROUGH = ('ReLU', 'Dropout', 'LRN', 'Scale', 'Power', 'Sigmoid', 'TanH', 'BatchNorm', 'Split', 'Softmax')
 
 
 class TilingError(UserError, ValueError):
