@@ -10,9 +10,9 @@ help:
 	@echo "make caffe-test   Caffe's own test suites (pycaffe's, then the C++ suite: builds it first, ~4 min; CAFFE_CPP_TESTS=0 skips it)"
 	@echo "make nets    regenerate nets/<variant>/*.prototxt and solvers/ from caffe_fcn/nets (python -m caffe_fcn.nets --list)"
 	@echo "make data-voc|data-voc2012|data-sbd|data-nyud|data-siftflow|data-context   download, verify, unpack a dataset into data/"
-	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
+	@echo "make weights-vgg16|weights-alexnet|weights-googlenet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
 	@echo "make bench   run the benchmarks twice each (medians): bench/results/*.json and the README table; make bench-quick: smoke pass"
-	@echo "make vgg16-fcn|alexnet-fcn   convolutionalize the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
+	@echo "make vgg16-fcn|alexnet-fcn|googlenet-fcn   convolutionalize the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
 	@echo "make <variant>   train a variant and every stage before it into runs/ (e.g. make voc-fcn8s; list: python -m caffe_fcn.nets --list)"
 	@echo "make demo   the whole pipeline in miniature, offline, on CPU (toy data -> classifier -> surgery -> FCN-32s/16s/8s -> report in runs/demo/)"
 	@echo "make demo-data | demo-ablation   only the toy dataset (data/demo/) | FCN-32s from random init vs pre-trained (after make demo)"
@@ -34,8 +34,8 @@ data-voc data-voc2012 data-sbd data-nyud data-siftflow data-context:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.data fetch $(@:data-%=%)
 
-.PHONY: weights-vgg16 weights-alexnet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal
-weights-vgg16 weights-alexnet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal:
+.PHONY: weights-vgg16 weights-alexnet weights-googlenet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal
+weights-vgg16 weights-alexnet weights-googlenet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.data weights $(@:weights-%=%)
 
@@ -46,10 +46,11 @@ nets:
 	$(PYTHON) -m caffe_fcn.nets --write
 
 # ---- Surgery (caffe_fcn.surgery: ILSVRC classifiers -> the fully convolutional weights the 32s nets start from) ----
-.PHONY: vgg16-fcn alexnet-fcn
+.PHONY: vgg16-fcn alexnet-fcn googlenet-fcn
 vgg16-fcn: weights/vgg16-fcn.caffemodel
 alexnet-fcn: weights/alexnet-fcn.caffemodel
-weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel:
+googlenet-fcn: weights/googlenet-fcn.caffemodel
+weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel weights/googlenet-fcn.caffemodel:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.surgery $(@:weights/%-fcn.caffemodel=%)
 

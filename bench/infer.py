@@ -21,6 +21,7 @@ from PIL import Image
 
 from bench import common
 from bench.nets import bench_variant, load_net, randomize
+from caffe_fcn.backend.weights import save_weights
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 
@@ -52,9 +53,7 @@ def prepare(folder, quick):
         net_dir = NetFiles(get_variant(VARIANT)).net_dir
     net = load_net(os.path.join(net_dir, 'deploy.prototxt'))
     randomize(net)
-    weights = os.path.join(folder, 'random.caffemodel')
-    net.save(weights)
-    return net_dir, weights
+    return net_dir, save_weights(net, os.path.join(folder, 'random.caffemodel'))
 
 
 def read_through(paths):

@@ -11,7 +11,7 @@ from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.registry import get_variant
 
 #: Narrow trunk widths for --quick: the same geometry at a tiny fraction of the cost.
-QUICK_WIDTHS = {'vgg16': (4, 8, 8, 16, 16, 32), 'alexnet': (4, 8, 8, 8, 8, 32)}
+QUICK_WIDTHS = {'vgg16': (4, 8, 8, 16, 16, 32), 'alexnet': (4, 8, 8, 8, 8, 32), 'googlenet': (4, 8, 8, 16, 16)}
 
 
 def bench_variant(name, quick=False):
@@ -58,9 +58,7 @@ def fill_inputs(net, seed=0):
                 net.blobs[top].data[...] = rng.standard_normal(net.blobs[top].data.shape, dtype=np.float32)
 
 
-def load_net(path, weights=None):
-    """caffe.Net of prototxt `path` in the TEST phase on CPU, with `weights` if given."""
+def load_net(path):
+    """caffe.Net of prototxt `path` in the TEST phase on CPU (weights: caffe_fcn.backend.weights)."""
     caffe = select_device()
-    if weights is None:
-        return caffe.Net(path, caffe.TEST)
-    return caffe.Net(path, caffe.TEST, weights=weights)
+    return caffe.Net(path, caffe.TEST)

@@ -85,8 +85,9 @@ def add_variant(parser, nargs=None, option=False, help='a variant by its registr
         parser.add_argument('variant', nargs=nargs, metavar='VARIANT', action=_VariantAction, help=help)
 
 
-def add_run(parser):
-    parser.add_argument('log', metavar='RUN', help='a run folder or its metrics log (metrics.jsonl)')
+def add_run(parser, optional=False):
+    parser.add_argument('log', metavar='RUN', nargs='?' if optional else None,
+                        help='a run folder or its metrics log (metrics.jsonl)')
 
 
 def add_images(parser):
@@ -128,6 +129,19 @@ def add_split(parser, help):
 def add_schedule(parser):
     parser.add_argument('--rounds', type=int, help='rounds to train (default: the reference schedule)')
     parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
+
+
+def add_training_profile(parser):
+    """--recipe, --table (caffe_fcn.train.recipes) and --loss-sampling (caffe_fcn.train.sampling)."""
+    from caffe_fcn.train.recipes import RECIPES, TABLES
+    parser.add_argument('--recipe', choices=RECIPES, default='heavy',
+                        help="heavy: the reference release's (default); paper: CVPR Section 4.3's (VOC variants)")
+    parser.add_argument('--table', type=int, choices=sorted(TABLES),
+                        help='the splits: 1 = %s, 2 = %s (default: the table the paper reports the variant in '
+                             'for --recipe paper, else 2)' % (TABLES[1], TABLES[2]))
+    parser.add_argument('--loss-sampling', type=float, default=1, metavar='P',
+                        help='keep each final-layer cell in the loss with probability P and raise iter_size '
+                             'by 1/P (the paper compares 1, 0.5, 0.25; default 1: no sampling)')
 
 
 def add_save_predictions(parser):

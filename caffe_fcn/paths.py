@@ -6,7 +6,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NETS = 'nets'        # nets/<variant>/<net>.prototxt, generated and checked in
 SOLVERS = 'solvers'  # solvers/<variant>.prototxt, generated and checked in
 WEIGHTS = 'weights'  # weights/<name>.caffemodel: downloaded and convolutionalized weights
-RUNS = 'runs'        # runs/<variant>/: what training writes (layout: caffe_fcn.train.run_folder)
+RUNS = 'runs'        # runs/<variant>/ (runs/<profile>/<variant>/): what training writes (layout: caffe_fcn.train.solve)
 
 
 def resolve(path):
@@ -20,9 +20,13 @@ def weights_file(name):
     return resolve(os.path.join(WEIGHTS, name + '.caffemodel'))
 
 
-def default_run_dir(variant_name):
-    """runs/<variant>/, where training a variant writes unless told otherwise."""
-    return resolve(os.path.join(RUNS, variant_name))
+def default_run_dir(variant_name, profile='heavy'):
+    """runs/<variant>/, where training a variant writes unless told otherwise (its layout:
+    caffe_fcn.train.solve); runs/<profile>/<variant>/ for a training profile other than the
+    registry's own (caffe_fcn.train.recipes), e.g. runs/paper-table2/voc-fcn32s/."""
+    if profile == 'heavy':
+        return resolve(os.path.join(RUNS, variant_name))
+    return resolve(os.path.join(RUNS, profile, variant_name))
 
 
 def final_model(run_dir, variant_name):

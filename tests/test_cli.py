@@ -18,7 +18,8 @@ from caffe_fcn.paths import ROOT
 
 ENTRY_POINTS = ['caffe_fcn.train.solve', 'caffe_fcn.train.chain', 'caffe_fcn.surgery.__main__',
                 'caffe_fcn.evaluate.score', 'caffe_fcn.evaluate.infer', 'caffe_fcn.evaluate.compare',
-                'caffe_fcn.evaluate.plot', 'caffe_fcn.demo.__main__', 'caffe_fcn.nets.__main__',
+                'caffe_fcn.evaluate.plot', 'caffe_fcn.evaluate.upper_bound', 'caffe_fcn.demo.__main__',
+                'caffe_fcn.nets.__main__',
                 'caffe_fcn.data.__main__', 'bench.run']
 
 

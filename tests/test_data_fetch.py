@@ -335,3 +335,29 @@ def test_sources_table_checksums_are_well_formed_and_every_entry_has_a_make_targ
         assert re.search(r'\bdata-%s\b' % name, makefile), name
     for name in WEIGHTS:
         assert re.search(r'\bweights-%s\b' % name, makefile), name
+
+
+def test_make_weights_googlenet_fetches_and_checks_the_readmes_sha1(tmp_path, monkeypatch, capsys):
+    """`make weights-googlenet` (python -m caffe_fcn.data weights googlenet) against a local server:
+    bytes that do not hash to the SHA-1 of Caffe's models/bvlc_googlenet/readme.md are refused and
+    deleted; once they do (the checksum swapped for the fixture's), the file lands in weights/."""
+    import dataclasses
+    source = WEIGHTS['googlenet']
+    assert source.checksum == Checksum('sha1', '405fc5acd08a3bb12de8ee5e23a96bec22f08204')
+    assert (source.url, source.download_to) == ('http://dl.caffe.berkeleyvision.org/bvlc_googlenet.caffemodel',
+                                                'weights/bvlc_googlenet.caffemodel')
+    monkeypatch.setattr(paths, 'ROOT', str(tmp_path))
+    payload = caffemodel_bytes('conv1/7x7_s2', 'inception_5b/1x1', 'loss3/classifier')
+    with Server({'/bvlc_googlenet.caffemodel': payload}) as server:
+        monkeypatch.setitem(WEIGHTS, 'googlenet', dataclasses.replace(source, url=server.url('/bvlc_googlenet.caffemodel')))
+        assert_user_error(main(['weights', 'googlenet']), capsys, 'python -m caffe_fcn.data',
+                          'does not match its published sha1 .*expected 405fc5acd08a3bb12de8ee5e23a96bec22f08204')
+        assert not os.path.exists(tmp_path / 'weights' / 'bvlc_googlenet.caffemodel')
+        monkeypatch.setitem(WEIGHTS, 'googlenet', dataclasses.replace(
+            WEIGHTS['googlenet'], checksum=checksum('sha1', payload)))
+        assert main(['weights', 'googlenet']) == 0
+    assert (tmp_path / 'weights' / 'bvlc_googlenet.caffemodel').read_bytes() == payload
+    monkeypatch.setitem(WEIGHTS, 'googlenet', dataclasses.replace(source, url=closed_port_url()))
+    (tmp_path / 'weights' / 'bvlc_googlenet.caffemodel').unlink()
+    assert_user_error(main(['weights', 'googlenet']), capsys, 'python -m caffe_fcn.data',
+                      'cannot reach .*put it at %s' % re.escape(str(tmp_path / 'weights' / 'bvlc_googlenet.caffemodel')))

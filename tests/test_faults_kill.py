@@ -11,7 +11,7 @@ import pytest
 import fault_support as fs
 from caffe_fcn import atomic
 from caffe_fcn.train import metrics_log
-from caffe_fcn.train.run_folder import snapshot_states
+from caffe_fcn.train.snapshots import snapshot_states
 
 SOLVE = 'python solve.py'
 

@@ -70,10 +70,29 @@ def parameter_counts(net):
 # score_pool3 (256 x 21 + 21) and 2 x (21 x 21 x 4 x 4) + 21 x 21 x 16 x 16 of deconvolutions:
 # 134,489,759, the reference's "134.5M". CaffeNet (60,965,224) the same way: 56,954,261, "57M",
 # plus its 63x63 deconvolution (1,750,329).
+# BVLC GoogLeNet's deploy.prototxt (Caffe's models/bvlc_googlenet) holds 6,998,552 parameters; FCN
+# drops loss3/classifier (1024 x 1000 + 1000) and adds score_fr (1024 x 21 + 21): 5,995,077, the
+# paper's "6M" (CVPR Table 1), plus the 63x63 deconvolution (21 x 21 x 63 x 63 = 1,750,329).
 @pytest.mark.parametrize('name, learned, total', [
     ('voc-fcn32s', 134346581, 136152917),
     ('voc-fcn8s', 134362751, 134489759),
     ('voc-fcn-alexnet', 56954261, 58704590),
+    ('voc-fcn-googlenet', 5995077, 7745406),
 ])
 def test_parameter_counts_are_fcns(name, learned, total):
     assert parameter_counts(net_from_proto(build.net_proto(get_variant(name), 'deploy'))) == (learned, total)
+
+
+@pytest.mark.parametrize('name, paper_millions', [('voc-fcn-alexnet', 57), ('voc-fcn32s', 134),
+                                                  ('voc-fcn-googlenet', 6)])
+def test_learned_parameters_round_to_cvpr_table_1(name, paper_millions):
+    learned, _ = parameter_counts(net_from_proto(build.net_proto(get_variant(name), 'deploy')))
+    assert round(learned / 1e6) == paper_millions
+
+
+def test_googlenet_classifier_has_bvlc_googlenets_parameter_count():
+    """Our BVLC GoogLeNet deploy classifier (what its caffemodel loads into) counts as Caffe counts
+    models/bvlc_googlenet/deploy.prototxt: 6,998,552."""
+    from caffe_fcn.nets import ilsvrc
+    net = net_from_proto(ilsvrc.classifier('googlenet'))
+    assert sum(int(np.prod(b.data.shape)) for blobs in net.params.values() for b in blobs) == 6998552

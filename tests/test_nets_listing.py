@@ -43,6 +43,19 @@ def test_skip_crops_and_alexnet_offsets(capsys):
     assert alexnet['upscore'][2] == '63' and alexnet['score'] == ['score', 'Crop', '18', 'upscore,', 'data']
 
 
+def test_googlenet_inception_modules_are_one_line_each_with_googlenets_output_widths(capsys):
+    """GoogLeNet (Szegedy et al. 2014, Table 1): inception outputs 256, 480, 512, 512, 512, 528, 832,
+    832, 1024; 3a's branches 64 | 96>128 | 16>32 | pool>32."""
+    _, _, table = listing(capsys, 'voc-fcn-googlenet')
+    modules = [name for name in table if name.startswith('inception_')]
+    assert modules == ['inception_%s' % m for m in ('3a', '3b', '4a', '4b', '4c', '4d', '4e', '5a', '5b')]
+    assert [int(table[m][8]) for m in modules] == [256, 480, 512, 512, 512, 528, 832, 832, 1024]
+    assert all(table[m][9] == 'relu' for m in modules)
+    assert table['inception_3a'][1:9] == ['Inception(64', '|', '96>128', '|', '16>32', '|', 'pool>32)', '256']
+    assert table['inception_5b'][-2:] == ['relu', 'dropout']
+    assert table['score'] == ['score', 'Crop', '98', 'upscore,', 'data']
+
+
 def test_deploy_net_listing_has_its_input_and_no_dropout_or_loss(capsys):
     title, _, table = listing(capsys, 'nets/voc-fcn32s', '--net', 'deploy')
     assert title == 'voc-fcn32s, deploy net'

@@ -120,7 +120,7 @@ def _read_binary(path, v1):
     if proto.layers and not proto.layer and not v1:
         raise WeightsError(
             '%s is in Caffe\'s old V1 layer format (like the ILSVRC downloads): convolutionalize it with '
-            '`python -m caffe_fcn.surgery vgg16|alexnet --weights %s`, which loads it through Caffe' % (path, path))
+            '`python -m caffe_fcn.surgery vgg16|alexnet|googlenet --weights %s`, which loads it through Caffe' % (path, path))
     return OrderedDict((layer.name, [(_blob_array(b), not b.HasField('shape')) for b in layer.blobs])
                        for layer in list(proto.layer) + list(proto.layers) if layer.blobs)
 

@@ -6,6 +6,7 @@ reshaped to each image at run time), no Dropout and no loss.
 """
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets import heads, layers
+from caffe_fcn.nets.coord_map import top_map
 from caffe_fcn.nets.registry import VariantError
 from caffe_fcn.nets.trunks import TRUNKS
 from caffe_fcn.paths import NETS, RUNS, SOLVERS
@@ -44,15 +45,15 @@ def _inputs(n, variant, net_name):
     return [n[name] for name in names]
 
 
-def net_proto(variant, net_name):
-    """The caffe_pb2.NetParameter of `variant`'s net `net_name` (see variant.nets)."""
+def _net_spec(variant, net_name):
+    """(NetSpec of `variant`'s net `net_name`, {output name: its coarse score top})."""
     if net_name not in variant.nets:
         raise VariantError('variant %r has no net %r; its nets are %s'
                          % (variant.name, net_name, ', '.join(variant.nets)))
     n = caffe.NetSpec()
     images = _inputs(n, variant, net_name)
     build_trunk = TRUNKS[variant.trunk]
-    trunk = dict(widths=variant.widths, dropout=net_name != 'deploy')
+    trunk = dict(widths=variant.widths, dropout=net_name != 'deploy', frozen=variant.frozen_trunk)
     if variant.fusion == 'late':
         classes = variant.outputs[0].classes
         for i, top in zip(variant.inputs, images):
@@ -65,19 +66,37 @@ def net_proto(variant, net_name):
     else:
         fc7 = build_trunk(n, images[0], **trunk)
     like = n.data if variant.fusion == 'early' else images[0]
+    coarse = {}
     for out in variant.outputs:
         if variant.fusion == 'late':
-            coarse = fused
+            coarse[out.name] = fused
         else:
-            n['score_fr' + out.tag] = coarse = layers.score(fc7, out.classes)
-        heads.upsample_head(n, coarse, variant.head, out.classes, like, out.score,
+            n['score_fr' + out.tag] = coarse[out.name] = layers.score(fc7, out.classes)
+        heads.upsample_head(n, coarse[out.name], variant.head, out.classes, like, out.score,
                             trunk=variant.trunk, tag=out.tag)
         if net_name != 'deploy':
             n[out.loss] = layers.softmax_loss(n[out.score], n[out.label],
                                               variant.normalize_loss)
+    return n, coarse
+
+
+def net_proto(variant, net_name):
+    """The caffe_pb2.NetParameter of `variant`'s net `net_name` (see variant.nets)."""
+    n, _ = _net_spec(variant, net_name)
     proto = n.to_proto()
     proto.name = variant.name
     return proto
+
+
+def coarse_map(variant):
+    """The coordinate map from the input image grid to the grid of the final score layer
+    (score_fr, the cells the paper's loss sampling drops), shared by every output."""
+    n, coarse = _net_spec(variant, 'deploy')
+    maps = {name: top_map(top) for name, top in coarse.items()}
+    first = next(iter(maps.values()))
+    if any(m != first for m in maps.values()):
+        raise VariantError('variant %r: its outputs score on different grids %s' % (variant.name, maps))
+    return first
 
 
 def solver_proto(variant):

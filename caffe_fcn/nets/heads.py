@@ -15,7 +15,8 @@ from caffe_fcn.nets.registry import HEADS, VariantError
 
 # A 64-pixel kernel (twice the stride) puts AlexNet's output half a pixel off its input grid;
 # the 63-pixel kernel of the reference aligns it (the crop offset is derived, not chosen).
-UPSCORE32_KERNEL = {'vgg16': 64, 'alexnet': 63}
+# GoogLeNet's grid is off by the same half pixel (its crop offset would be 98.5), so 63 too.
+UPSCORE32_KERNEL = {'vgg16': 64, 'alexnet': 63, 'googlenet': 63}
 ATONCE_SCALES = {'pool4': 0.01, 'pool3': 1e-4}
 
 

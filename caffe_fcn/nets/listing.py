@@ -1,6 +1,8 @@
 """A net on one screen, the way the reference's generators read: one line per layer with its type,
 kernel/stride/pad, outputs and crop offset, the in-place ReLU and Dropout that follow it folded into
-its line, and its inputs where they are not simply the line above (skips, fusions, crops).
+its line, and its inputs where they are not simply the line above (skips, fusions, crops). A
+GoogLeNet inception module is one line, `Inception(1x1 | 3x3 reduce>3x3 | 5x5 reduce>5x5 | pool>proj)`
+with the widths of its branches and its concatenated outputs.
 
     python -m caffe_fcn.nets voc-fcn32s --layers [--net deploy]
 """
@@ -22,10 +24,33 @@ def _geometry(layer):
     return '', '', '', ''
 
 
+def _module(layer):
+    """'inception_3a' for the layers of an inception module (names inception_3a/...), else None."""
+    prefix, slash, _ = layer.name.partition('/')
+    return prefix if slash and prefix.startswith('inception_') else None
+
+
+def _inception_row(module, layers, previous_top):
+    """The one row of an inception module: its branch widths and concatenated outputs."""
+    width = {layer.name[len(module) + 1:]: layer.convolution_param.num_output
+             for layer in layers if layer.type == 'Convolution'}
+    branches = '%(1x1)d | %(3x3_reduce)d>%(3x3)d | %(5x5_reduce)d>%(5x5)d | pool>%(pool_proj)d' % width
+    first = list(layers[0].bottom)
+    return dict(layer=module, type='Inception(%s)' % branches, k='', s='', p='',
+                outputs=str(sum(width[b] for b in ('1x1', '3x3', '5x5', 'pool_proj'))), crop='',
+                inputs='' if first == [previous_top] else ', '.join(first), then='relu')
+
+
 def rows(proto):
     """One dict per listed layer (keys: COLUMNS), in net order."""
-    listed, previous_top = [], None
+    listed, previous_top, module = [], None, []
     for layer in proto.layer:
+        if module or (_module(layer) and layer.type != 'Dropout'):
+            module.append(layer)
+            if layer.type == 'Concat' and layer.name == _module(layer) + '/output':
+                listed.append(_inception_row(_module(layer), module, previous_top))
+                previous_top, module = layer.top[0], []
+            continue
         if layer.type in FOLDED and listed and list(layer.bottom) == list(layer.top) == [previous_top]:
             listed[-1]['then'] += (' ' if listed[-1]['then'] else '') + layer.type.lower()
             continue

@@ -17,7 +17,7 @@ Starting weights (what the solve driver calls; every init ends with interp of al
         init_from_stage(net, params)                          'stage': 32s -> 16s -> 8s, new score layers zero
         init_streams(net, {suffix: params})                   'streams': NYUD color-HHA
 
-CLI: python -m caffe_fcn.surgery vgg16|alexnet|init VARIANT (see its --help).
+CLI: python -m caffe_fcn.surgery vgg16|alexnet|googlenet|init VARIANT (see its --help).
 """
 from caffe_fcn.surgery.bilinear import deconvolution_layers, interp, upsample_filt
 from caffe_fcn.surgery.convolutionalize import convolutionalize

@@ -2,6 +2,8 @@
 
   python -m caffe_fcn.surgery vgg16    [--weights FILE] [--out DIR]   ILSVRC VGG16 -> DIR/vgg16-fcn.caffemodel
   python -m caffe_fcn.surgery alexnet  [--weights FILE] [--out DIR]   ILSVRC AlexNet -> DIR/alexnet-fcn.caffemodel
+  python -m caffe_fcn.surgery googlenet [--weights FILE] [--out DIR]  BVLC GoogLeNet -> DIR/googlenet-fcn.caffemodel
+      (its average pooling, classifier and auxiliary classifiers dropped)
       (defaults: the `make weights-<trunk>` download, DIR weights/)
   python -m caffe_fcn.surgery init VARIANT [--weights FILE ...] [--out DIR]
       a variant's starting weights as its registry init says, into DIR/<variant>-init.caffemodel
@@ -20,7 +22,7 @@ from caffe_fcn import cli
 from caffe_fcn.data.sources import WEIGHTS as WEIGHT_SOURCES
 from caffe_fcn.paths import WEIGHTS, resolve
 
-TRUNKS = ('vgg16', 'alexnet')
+TRUNKS = ('vgg16', 'alexnet', 'googlenet')
 
 
 def _convolutionalize(args):
@@ -67,7 +69,7 @@ def main(argv=None):
     parser = cli.parser('python -m caffe_fcn.surgery', __doc__, 'python -m caffe_fcn.surgery vgg16')
     parser.add_argument('command', choices=TRUNKS + ('init',))
     cli.add_variant(parser, nargs='?', help='the variant to initialise (init only)')
-    cli.add_weights(parser, many=True, help='the source caffemodel(s): one for vgg16 and alexnet')
+    cli.add_weights(parser, many=True, help='the source caffemodel(s): one for vgg16, alexnet and googlenet')
     cli.add_out(parser, 'where to write the weights (default: weights/, for init weights/init/)')
     return cli.run(parser, lambda args: _surgery(parser, args), argv)
 

@@ -21,7 +21,7 @@ def _finish(net, report):
 
 
 def init_from_ilsvrc(net, fcn_params):
-    """Transplant convolutionalized ILSVRC parameters (of vgg16-fcn, alexnet-fcn) into `net`;
+    """Transplant convolutionalized ILSVRC parameters (of vgg16-fcn, alexnet-fcn, googlenet-fcn) into `net`;
     a depth-fused first layer (conv1_1_bgrd) is derived from conv1_1."""
     source = as_params(fcn_params)
     report = transplant(net, source)

@@ -1,7 +1,8 @@
 """`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained
 and resuming an interrupted one from its last complete snapshot.
 
-    python -m caffe_fcn.train.chain VARIANT [--gpu ID] [--rounds N] [--steps N] [--save-predictions] [--keep N]
+    python -m caffe_fcn.train.chain VARIANT [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
+                                            [--loss-sampling P] [--recipe paper [--table 1|2]] [--keep N]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
 convolutionalized VGG16 (weights/vgg16-fcn.caffemodel): each stage's registry `init` names the
@@ -10,7 +11,8 @@ whose run folder holds snapshots but no final model was interrupted (a kill, a f
 it is resumed from its latest snapshot with the schedule its log records, so `make <variant>` again
 is how to go on after any interruption. Before anything trains, the datasets and start weights of
 all remaining stages and their run folders are checked, and whatever is missing is listed with the
-command that makes it.
+command that makes it. With --recipe/--table every stage trains under that training profile
+(caffe_fcn.train.recipes), into runs/<profile>/<stage>/.
 """
 import os
 import sys
@@ -20,18 +22,29 @@ from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import default_run_dir, final_model
 from caffe_fcn.train.prerequisites import missing
-from caffe_fcn.train.run_folder import snapshot_states
+from caffe_fcn.train.recipes import table_of, with_profile
+from caffe_fcn.train.snapshots import snapshot_states
 from caffe_fcn.train.solve import SolveError, add_keep, train
 
 
-def remaining(name):
+def profiled(name, recipe='heavy', table=None):
+    """Variant `name` under the training profile of `recipe` and `table` (caffe_fcn.train.recipes)."""
+    return with_profile(get_variant(name), recipe, table)
+
+
+def stage_model(name, recipe='heavy', table=None):
+    """Where the run of stage `name` under that profile leaves its final model."""
+    return final_model(default_run_dir(name, profiled(name, recipe, table).profile), name)
+
+
+def remaining(name, recipe='heavy', table=None):
     """(trained stages it can start from, stages still to train in order) for variant `name`: the
-    stages upstream of a trained stage are not needed."""
-    if os.path.exists(final_model(default_run_dir(name), name)):
+    stages upstream of a trained stage are not needed. Every stage trains under the same profile."""
+    if os.path.exists(stage_model(name, recipe, table)):
         return [name], []
     done, todo = [], []
     for source in get_variant(name).init.upstream:
-        source_done, source_todo = remaining(source)
+        source_done, source_todo = remaining(source, recipe, table)
         done += [s for s in source_done if s not in done]
         todo += [s for s in source_todo if s not in todo]
     return done, todo + [name]
@@ -43,29 +56,34 @@ def main(argv=None):
     cli.add_gpu(parser)
     cli.add_schedule(parser)
     cli.add_save_predictions(parser)
+    cli.add_training_profile(parser)
     add_keep(parser)
     return cli.run(parser, _chain, argv)
 
 
 def _chain(args):
     name = args.variant.name
-    done, todo = remaining(name)
+    profile = dict(recipe=args.recipe, table=table_of(name, args.recipe, args.table))
+    done, todo = remaining(name, **profile)
     for stage in done:
-        print('%s: trained, skipped (%s)' % (stage, os.path.relpath(final_model(default_run_dir(stage), stage))))
-    resumed = [stage for stage in todo if snapshot_states(default_run_dir(stage))]
-    problems = missing([get_variant(stage) for stage in todo], resumed=resumed)
+        print('%s: trained, skipped (%s)' % (stage, os.path.relpath(stage_model(stage, **profile))))
+    variants = [profiled(stage, **profile) for stage in todo]
+    runs = {v.name: default_run_dir(v.name, v.profile) for v in variants}
+    resumed = [stage for stage in todo if snapshot_states(runs[stage])]
+    problems = missing(variants, resumed=resumed)
     if problems:
         raise SolveError('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
     for stage in todo:
-        atomic.check_folder(default_run_dir(stage), 'the run folder of %s' % stage)
+        atomic.check_folder(runs[stage], 'the run folder of %s' % stage)
     for number, stage in enumerate(todo, 1):
-        run = default_run_dir(stage)
+        run = runs[stage]
         states = snapshot_states(run)
         nets = NetFiles(get_variant(stage))
         print('%s: %s (stage %d of %d)' % (stage, 'resuming from %s' % os.path.relpath(states[-1][1])
                                            if states else 'training', number, len(todo)))
         train(nets.variant, nets, out_dir=run, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
-              resume=states[-1][1] if states else None, save_predictions=args.save_predictions, keep=args.keep)
+              resume=states[-1][1] if states else None, save_predictions=args.save_predictions, keep=args.keep,
+              loss_sampling=args.loss_sampling, **profile)
 
 
 if __name__ == '__main__':

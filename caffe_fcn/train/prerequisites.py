@@ -18,7 +18,7 @@ def missing(variants, weights=None, start=True, resumed=()):
     for variant in variants:
         for folder, how in missing_data(variant).items():
             datasets.setdefault((folder, how), []).append(variant.name)
-    made = {final_model(default_run_dir(v.name), v.name) for v in variants}
+    made = {final_model(default_run_dir(v.name, v.profile), v.name) for v in variants}
     for variant in [v for v in variants if v.name not in resumed] if start else ():
         for path, how in start_weights(variant, weights):
             if path not in made and not os.path.isfile(path):
@@ -34,7 +34,7 @@ def start_weights(variant, weights=None):
     (--weights) or else those its registry init names (Init.weights_files), with their commands."""
     if weights:
         return [(resolve(w), 'check --weights') for w in weights]
-    return [(path, 'run `%s`' % command) for path, command in variant.init.weights_files()]
+    return [(path, 'run `%s`' % command) for path, command in variant.init.weights_files(variant.profile)]
 
 
 def _shown(path):

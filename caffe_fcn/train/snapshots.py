@@ -1,9 +1,15 @@
-"""A run's snapshots: taken whole or not at all, checked before Caffe restores one, pruned on request.
+"""A run's snapshots: their names, taken whole or not at all, checked before Caffe restores one,
+pruned on request.
+
+Snapshots are in Caffe's HDF5 format. A VGG16 FCN's caffemodel is about 540 MB, and so is its
+solverstate (the momentum history), while Caffe's binary protobuf reader is capped: 2 GB in BVLC
+Caffe, but 512 MB in some Caffe builds users bring, where a binary snapshot could never be restored.
+HDF5 files have no cap in any build.
 
 Caffe writes a snapshot itself (<variant>_iter_<N>.caffemodel.h5 and .solverstate.h5), and aborts the
 process when a write fails. So the driver checks the free space first, lets Caffe write into a hidden
 temporary folder inside snapshots/, reads both files back, and renames the caffemodel, then the
-solverstate, into snapshots/: a snapshot counts (run_folder.snapshot_states) once its solverstate is
+solverstate, into snapshots/: a snapshot counts (snapshot_states) once its solverstate is
 there, and a kill at any moment leaves at most a temporary folder, removed by the next snapshot.
 
 A solverstate names the caffemodel that Caffe loads with it (its `learned_net`), by the path Caffe was
@@ -15,6 +21,7 @@ Caffe restores a solverstate without checking it against the net and aborts on a
 and AdaDelta) of the net's shapes, and a caffemodel that fits the net.
 """
 import os
+import re
 from contextlib import contextmanager
 
 import h5py
@@ -22,14 +29,37 @@ import h5py
 from caffe_fcn import atomic
 from caffe_fcn.backend.weights import HDF5_SIGNATURE, WeightsError, check_weights_fit, parameter_bytes
 from caffe_fcn.errors import UserError
-from caffe_fcn.train.run_folder import snapshot_files, snapshot_states
 
+STATE = re.compile(r'_iter_(\d+)\.solverstate(\.h5)?$')
 #: History blobs per learnable blob that each Caffe solver type keeps in its solverstate.
 HISTORY_PER_PARAM = {'SGD': 1, 'Nesterov': 1, 'AdaGrad': 1, 'RMSProp': 1, 'Adam': 2, 'AdaDelta': 2}
 
 
 class SolverStateError(UserError, ValueError):
     pass
+
+
+def snapshot_files(prefix, iteration):
+    """(caffemodel, solverstate) that Caffe writes for an HDF5 snapshot at `iteration`."""
+    stem = '%s_iter_%d' % (prefix, iteration)
+    return stem + '.caffemodel.h5', stem + '.solverstate.h5'
+
+
+def snapshot_states(run_dir):
+    """[(iteration, solverstate path)] of a run's complete snapshots (in its snapshots/), by iteration."""
+    folder = os.path.join(run_dir, 'snapshots')
+    found = []
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        match = STATE.search(name)
+        if match:
+            found.append((int(match.group(1)), os.path.join(folder, name)))
+    return sorted(found)
+
+
+def run_of_state(state):
+    """The run folder of a solverstate in its snapshots/ folder (else the solverstate's own folder)."""
+    folder = os.path.dirname(os.path.abspath(state))
+    return os.path.dirname(folder) if os.path.basename(folder) == 'snapshots' else folder
 
 
 @contextmanager

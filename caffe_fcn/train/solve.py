@@ -1,18 +1,30 @@
-"""Training a variant round by round: step Caffe's solver, snapshot and score the test net after
-each round, log every round; resume from a solverstate; stop at once when the loss diverges.
+"""Training a variant round by round: step Caffe's solver, score the test net and snapshot after
+each round, log every round; resume from a solverstate; stop at once when training diverges.
 
     python solve.py VARIANT [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
                     [--resume SOLVERSTATE|RUN] [--out DIR] [--save-predictions] [--keep N]
+                    [--loss-sampling P] [--recipe heavy|paper] [--table 1|2]
 
-VARIANT is a registry name (voc-fcn32s) or its folder (nets/voc-fcn32s); its checked-in nets and
-solver (solvers/<variant>.prototxt) are read.
+VARIANT is a registry name (voc-fcn32s), its folder (nets/voc-fcn32s), or a folder of nets a run
+wrote (caffe_fcn.nets.files); its nets and solver are read. A training profile other than the
+registry's own (--recipe, --table: caffe_fcn.train.recipes) generates its nets and solver into the
+run folder's nets/ instead; --loss-sampling P samples the loss as the paper's Figure 5
+(caffe_fcn.train.sampling).
 
-A run directory (default runs/<variant>/; its layout: caffe_fcn.train.run_folder) holds the metrics log, HDF5
-snapshots after every round (resume from a .solverstate.h5), optionally the test predictions of
-every round, and, when the last round is done, the final <variant>.caffemodel that the next stage
-starts from. Nothing in it is ever replaced: a fresh run needs an empty directory (or one whose run
-failed before its first round), a resume appends. Every round is checked (divergence) before its
-snapshot is taken; every file is written under a temporary name and renamed (caffe_fcn.atomic).
+A run folder (default runs/<variant>/, runs/<profile>/<variant>/ for another profile, or --out)
+holds what the run writes:
+
+  metrics.jsonl            the metrics log (caffe_fcn.train.metrics_log)
+  snapshots/               <variant>_iter_<N>.caffemodel.h5 and .solverstate.h5 after every good
+                           round (caffe_fcn.train.snapshots writes them whole or not at all)
+  predictions/iter_<N>/    with --save-predictions: the test split's predictions as palette PNGs
+  <variant>.caffemodel     the final weights (binary), when the last round is done: what the next
+                           stage starts from
+
+Nothing in it is ever replaced: a fresh run needs an empty folder (or one whose run failed before its
+first round), a resume appends and takes the schedule from the run's log. Every round is checked for
+divergence before its snapshot is taken; every file is written under a temporary name and renamed
+(caffe_fcn.atomic).
 """
 import math
 import os
@@ -26,15 +38,17 @@ from caffe_fcn.train import metrics_log, snapshots
 from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import parameter_bytes, read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, check_round, guarded
+from caffe_fcn.train.recipes import with_profile
+from caffe_fcn.train.sampling import check_probability, sampled
+from caffe_fcn.nets.build import coarse_map
 from caffe_fcn.train.prerequisites import missing, start_weights
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.paths import default_run_dir, final_model, resolve
-from caffe_fcn.train.run_folder import run_of_state, snapshot_states
+from caffe_fcn.train.snapshots import run_of_state, snapshot_states
 from caffe_fcn.evaluate.score import score, summary
 from caffe_fcn.surgery.stages import init_variant
 from caffe_fcn.errors import UserError
 from caffe_fcn.progress import Progress
-
 
 #: Seconds between progress lines of training and of the scoring after each round.
 PROGRESS_SECONDS = 60
@@ -138,19 +152,23 @@ def check_resume_point(run_dir, iteration, total, predictions):
                              % (predictions, ', '.join(sorted(taken))))
 
 
-def solver_for_run(caffe, nets, name, outputs):
+def solver_for_run(caffe, nets, name, outputs, loss_sampling=1):
     """(Caffe solver, its settings): the variant's solver with HDF5 snapshots named after the variant
-    (caffe_fcn.train.snapshots places them) and the divergence guard in its training net."""
+    (caffe_fcn.train.snapshots places them) and the divergence guard in its training net; with
+    `loss_sampling` p < 1, the loss sampled at keep probability p and iter_size raised by 1/p."""
     settings = nets.solver()
     settings.snapshot_prefix = name
     settings.snapshot = 0
-    settings.snapshot_format = settings.HDF5  # why: see caffe_fcn.train.run_folder
+    settings.snapshot_format = settings.HDF5  # why: see caffe_fcn.train.snapshots
     nets.net_param(nets.variant.test_split)  # checked before Caffe reads it
+    train_net = nets.net_param(nets.variant.train_split)
+    if loss_sampling != 1:
+        settings.iter_size = check_probability(loss_sampling, settings.iter_size)
+        train_net = sampled(train_net, outputs, loss_sampling, coarse_map(nets.variant))
     with tempfile.TemporaryDirectory() as folder:
         run_settings = type(settings)()
         run_settings.CopyFrom(settings)
-        run_settings.train_net = atomic.write_text(os.path.join(folder, 'train.prototxt'),
-                                                   str(guarded(nets.net_param(nets.variant.train_split), outputs)))
+        run_settings.train_net = atomic.write_text(os.path.join(folder, 'train.prototxt'), str(guarded(train_net, outputs)))
         return caffe.get_solver(atomic.write_text(os.path.join(folder, 'solver.prototxt'), str(run_settings))), settings
 
 
@@ -181,12 +199,15 @@ def best_iteration(log):
 
 
 def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gpu=None, resume=None,
-          save_predictions=False, keep=None, say=print):
+          save_predictions=False, keep=None, say=print, loss_sampling=1, recipe='heavy', table=None):
     """Train `variant` (nets from the NetFiles `nets`) for rounds x steps iterations, scoring after
     each round. `resume` is a solverstate or a run folder (its latest snapshot); the run's own log
     gives the schedule then, unless `rounds`/`steps` say otherwise. `keep` N prunes all snapshots but
     the N latest and the best round's. Returns the path of the final model. Raises SolveError with
-    what to do."""
+    what to do. `loss_sampling` is the paper's keep probability p of each final-layer cell (1: no
+    sampling); `recipe` and `table` choose a training profile (caffe_fcn.train.recipes), whose nets
+    are then generated into the run directory's nets/."""
+    variant = with_profile(variant, recipe, table)
     logged_weights = None
     if resume:
         resume = resolve(resume)
@@ -203,11 +224,12 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         rounds = logged_rounds if rounds is None else rounds
         steps = logged_steps if steps is None else steps
     else:
-        run_dir = resolve(out_dir or default_run_dir(variant.name))
+        run_dir = resolve(out_dir or default_run_dir(variant.name, variant.profile))
     rounds = variant.rounds if rounds is None else rounds
     steps = variant.steps if steps is None else steps
     if rounds < 1 or steps < 1 or (keep is not None and keep < 1):
         raise SolveError('--rounds, --steps and --keep must be positive, got %s, %s and %s' % (rounds, steps, keep))
+    check_probability(loss_sampling, variant.solver.get('iter_size', 1))
     total = rounds * steps
     log = os.path.join(run_dir, metrics_log.LOG_NAME)
     snapshot_dir = os.path.join(run_dir, 'snapshots')
@@ -226,10 +248,13 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         raise SolveError('%s cannot start:\n%s' % (variant.name, '\n'.join(problems)))
 
     caffe = select_device(gpu)
-    solver, settings = solver_for_run(caffe, nets, variant.name, variant.outputs)
+    if variant.profile != nets.variant.profile:
+        nets = NetFiles.written(variant, os.path.join(run_dir, 'nets'))
+    solver, settings = solver_for_run(caffe, nets, variant.name, variant.outputs, loss_sampling)
     per_param = snapshots.history_per_param(settings)
     context = dict(variant=variant.name, split=split, rounds=rounds, steps=steps, solver=str(settings),
-                   nets=nets.variant.net_dir)
+                   nets=nets.variant.net_dir, loss_sampling=loss_sampling, profile=variant.profile, recipe=recipe,
+                   train_split=variant.data[variant.train_split].params['split'])
     if resume:
         iteration = snapshots.check_state(resume, solver.net, per_param, variant.name)
         check_resume_point(run_dir, iteration, total, predictions)
@@ -278,9 +303,10 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
                                            'resume: %s' % solve_command(nets, '--resume', shown(run_dir)))
         if scratch:
             atomic.rename_into_place(scratch, os.path.join(predictions, 'iter_%d' % solver.iter))
-        metrics_log.append(log, dict(event='round', variant=variant.name, split=split, round=this_round,
-                                     iteration=solver.iter, train_loss=train_loss, scores=scores,
-                                     wall_time=round(time.time() - started, 3), snapshot=os.path.relpath(model, run_dir)))
+        metrics_log.append(log, dict(event='round', variant=variant.name, split=split, profile=variant.profile,
+                                     round=this_round, iteration=solver.iter, train_loss=train_loss, scores=scores,
+                                     wall_time=round(time.time() - started, 3),
+                                     snapshot=os.path.relpath(model, run_dir)))
         say('%s round %d/%d, iteration %d, %.1f s\n%s' % (variant.name, this_round, rounds, solver.iter,
                                                           time.time() - started, summary(scores)))
         if keep:
@@ -316,8 +342,9 @@ def main(argv=None):
     cli.add_gpu(parser)
     parser.add_argument('--resume', metavar='SOLVERSTATE|RUN', help='continue from this snapshot, or from the '
                         "latest snapshot of this run folder (the schedule comes from the run's log)")
-    cli.add_out(parser, 'the run folder (default: runs/<variant>)')
+    cli.add_out(parser, 'the run folder (default: runs/<variant>, runs/<profile>/<variant> for --recipe/--table)')
     cli.add_save_predictions(parser)
+    cli.add_training_profile(parser)
     add_keep(parser)
     return cli.run(parser, _solve, argv)
 
@@ -330,7 +357,8 @@ def add_keep(parser):
 def _solve(args):
     nets = NetFiles(args.variant)
     final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
-                  args.resume, args.save_predictions, args.keep)
+                  args.resume, args.save_predictions, args.keep, loss_sampling=args.loss_sampling,
+                  recipe=args.recipe, table=args.table)
     print('done: %s' % final)
 
 
