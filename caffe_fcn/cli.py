@@ -134,14 +134,16 @@ def add_schedule(parser):
 def add_training_profile(parser):
     """--recipe, --table (caffe_fcn.train.recipes) and --loss-sampling (caffe_fcn.train.sampling)."""
     from caffe_fcn.train.recipes import RECIPES, TABLES
-    parser.add_argument('--recipe', choices=RECIPES, default='heavy',
-                        help="heavy: the reference release's (default); paper: CVPR Section 4.3's (VOC variants)")
+    parser.add_argument('--recipe', choices=RECIPES,
+                        help="heavy: the reference release's (default); paper: CVPR Section 4.3's (VOC variants); "
+                             "a resume takes the run's own")
     parser.add_argument('--table', type=int, choices=sorted(TABLES),
                         help='the splits: 1 = %s, 2 = %s (default: the table the paper reports the variant in '
                              'for --recipe paper, else 2)' % (TABLES[1], TABLES[2]))
-    parser.add_argument('--loss-sampling', type=float, default=1, metavar='P',
+    parser.add_argument('--loss-sampling', type=float, metavar='P',
                         help='keep each final-layer cell in the loss with probability P and raise iter_size '
-                             'by 1/P (the paper compares 1, 0.5, 0.25; default 1: no sampling)')
+                             "by 1/P (the paper compares 1, 0.5, 0.25; default 1: no sampling; a resume takes the "
+                             "run's own)")
 
 
 def add_save_predictions(parser):

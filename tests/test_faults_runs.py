@@ -127,6 +127,31 @@ def test_resume_takes_rounds_and_steps_from_the_run_log_and_its_hint_works_as_pr
     assert done.returncode == 0 and events(run) == [('start', 0), ('round', 1)], done.stderr[-2000:]
 
 
+def test_resume_takes_the_runs_loss_sampling_and_refuses_another(twin, tmp_path):
+    """A run trained with --loss-sampling 0.5 resumes with it when the option is left out (its log's
+    resume record and the solver's iter_size say so); another value is refused before Caffe starts."""
+    run = str(tmp_path / 'run')
+
+    def interrupt_after_round_one(line):
+        if 'round 1/2' in line:
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        train(twin.variant, twin.nets, run, weights=[twin.trunk], rounds=2, steps=2, loss_sampling=0.5,
+              say=interrupt_after_round_one)
+    before = fs.tree(run)
+    done = fs.solve('voc-fcn32s', '--resume', run, '--loss-sampling', '1', twins=twin.twins)
+    assert fs.error_line(done, SOLVE) == (
+        'the run in %s trains with --recipe heavy --loss-sampling 0.5 (its log), not --recipe heavy '
+        '--loss-sampling 1: leave these options out to resume it as it was trained, or start a new run in '
+        'another --out' % run)
+    assert fs.tree(run) == before
+    done = fs.solve('voc-fcn32s', '--resume', run, twins=twin.twins)
+    assert done.returncode == 0, done.stderr[-2000:]
+    resumed = [r for r in metrics_log.read(os.path.join(run, 'metrics.jsonl')) if r['event'] == 'resume']
+    assert len(resumed) == 1 and resumed[0]['loss_sampling'] == 0.5 and 'iter_size: 2' in resumed[0]['solver']
+    assert events(run)[-2:] == [('resume', 2), ('round', 4)]  # iterations count solver steps, not images
+
+
 def test_a_solverstate_resumed_into_an_empty_folder_is_refused(twin, tmp_path):
     run = twin.trained(tmp_path / 'run', rounds=1, steps=1)
     state = os.path.join(run, 'snapshots', 'voc-fcn32s_iter_1.solverstate.h5')

@@ -22,7 +22,7 @@ from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import default_run_dir, final_model
 from caffe_fcn.train.prerequisites import missing
-from caffe_fcn.train.recipes import table_of, with_profile
+from caffe_fcn.train.recipes import DEFAULT as DEFAULT_RECIPE, table_of, with_profile
 from caffe_fcn.train.snapshots import snapshot_states
 from caffe_fcn.train.solve import SolveError, add_keep, train
 
@@ -63,7 +63,8 @@ def main(argv=None):
 
 def _chain(args):
     name = args.variant.name
-    profile = dict(recipe=args.recipe, table=table_of(name, args.recipe, args.table))
+    recipe = args.recipe or DEFAULT_RECIPE
+    profile = dict(recipe=recipe, table=table_of(name, recipe, args.table))
     done, todo = remaining(name, **profile)
     for stage in done:
         print('%s: trained, skipped (%s)' % (stage, os.path.relpath(stage_model(stage, **profile))))

@@ -38,7 +38,7 @@ from caffe_fcn.train import metrics_log, snapshots
 from caffe_fcn.backend import select_device
 from caffe_fcn.backend.weights import parameter_bytes, read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, check_round, guarded
-from caffe_fcn.train.recipes import with_profile
+from caffe_fcn.train.recipes import DEFAULT as DEFAULT_RECIPE, table_of, with_profile
 from caffe_fcn.train.sampling import check_probability, sampled
 from caffe_fcn.nets.build import coarse_map
 from caffe_fcn.train.prerequisites import missing, start_weights
@@ -135,6 +135,29 @@ def run_schedule(run_dir, state, variant):
     return begun[-1]['rounds'], begun[-1]['steps'], start[-1].get('weights') if start else None
 
 
+def run_profile(run_dir, variant, recipe, table, loss_sampling):
+    """(recipe, table, loss sampling) a resume of the run in `run_dir` trains with: the run's own, from
+    its log, where the command line leaves them out (None); one given that differs is refused, since a
+    run resumed under another profile would mix two trainings in one log."""
+    log = os.path.join(run_dir, metrics_log.LOG_NAME)
+    begun = [r for r in metrics_log.read(log, warn=lambda text: None) if r['event'] in ('start', 'resume')] \
+        if os.path.isfile(log) else []
+    if not begun:  # run_schedule says what is wrong with the folder
+        return recipe or DEFAULT_RECIPE, table, 1 if loss_sampling is None else loss_sampling
+    last = begun[-1]
+    logged = (last.get('recipe', DEFAULT_RECIPE), last.get('table'), last.get('loss_sampling', 1))
+    chosen = (recipe or logged[0], logged[1] if recipe is None and table is None else table,
+              logged[2] if loss_sampling is None else loss_sampling)
+    if with_profile(variant, *chosen[:2]).profile != with_profile(variant, *logged[:2]).profile \
+            or chosen[2] != logged[2]:
+        raise SolveError('the run in %s trains with --recipe %s%s --loss-sampling %g (its log), not --recipe %s%s '
+                         '--loss-sampling %g: leave these options out to resume it as it was trained, or start a '
+                         'new run in another --out' % (
+                             run_dir, logged[0], '' if logged[1] is None else ' --table %d' % logged[1], logged[2],
+                             chosen[0], '' if chosen[1] is None else ' --table %d' % chosen[1], chosen[2]))
+    return chosen
+
+
 def check_resume_point(run_dir, iteration, total, predictions):
     """Refuse a resume that would overwrite snapshots or predictions, or is past the schedule."""
     if iteration > total:
@@ -199,15 +222,15 @@ def best_iteration(log):
 
 
 def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gpu=None, resume=None,
-          save_predictions=False, keep=None, say=print, loss_sampling=1, recipe='heavy', table=None):
+          save_predictions=False, keep=None, say=print, loss_sampling=None, recipe=None, table=None):
     """Train `variant` (nets from the NetFiles `nets`) for rounds x steps iterations, scoring after
     each round. `resume` is a solverstate or a run folder (its latest snapshot); the run's own log
     gives the schedule then, unless `rounds`/`steps` say otherwise. `keep` N prunes all snapshots but
     the N latest and the best round's. Returns the path of the final model. Raises SolveError with
     what to do. `loss_sampling` is the paper's keep probability p of each final-layer cell (1: no
     sampling); `recipe` and `table` choose a training profile (caffe_fcn.train.recipes), whose nets
-    are then generated into the run directory's nets/."""
-    variant = with_profile(variant, recipe, table)
+    are then generated into the run directory's nets/. Left None, these three are the run's own on a
+    resume and the defaults (heavy, the variant's table, 1) on a fresh start."""
     logged_weights = None
     if resume:
         resume = resolve(resume)
@@ -219,11 +242,15 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         if not os.path.isfile(resume):
             raise SolveError('--resume %s: no such solverstate (snapshots of the run in %s: %s)' % (
                 resume, run_dir, ', '.join(p for _, p in snapshot_states(run_dir)) or 'none'))
+        recipe, table, loss_sampling = run_profile(run_dir, variant, recipe, table, loss_sampling)
+        variant = with_profile(variant, recipe, table)
         snapshots.read_state(resume, variant.name)
         logged_rounds, logged_steps, logged_weights = run_schedule(run_dir, resume, variant)
         rounds = logged_rounds if rounds is None else rounds
         steps = logged_steps if steps is None else steps
     else:
+        recipe, loss_sampling = recipe or DEFAULT_RECIPE, 1 if loss_sampling is None else loss_sampling
+        variant = with_profile(variant, recipe, table)
         run_dir = resolve(out_dir or default_run_dir(variant.name, variant.profile))
     rounds = variant.rounds if rounds is None else rounds
     steps = variant.steps if steps is None else steps
@@ -254,6 +281,7 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
     per_param = snapshots.history_per_param(settings)
     context = dict(variant=variant.name, split=split, rounds=rounds, steps=steps, solver=str(settings),
                    nets=nets.variant.net_dir, loss_sampling=loss_sampling, profile=variant.profile, recipe=recipe,
+                   table=table_of(variant.name, recipe, table),
                    train_split=variant.data[variant.train_split].params['split'])
     if resume:
         iteration = snapshots.check_state(resume, solver.net, per_param, variant.name)
