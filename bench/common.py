@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 
 from bench.peak_rss import REPORT
-from caffe_fcn import cli
+from caffe_fcn import atomic, cli
 from caffe_fcn.machine import cpu_model as cpu_model_name
 from caffe_fcn.nets.registry import VARIANTS
 from caffe_fcn.backend import build_flags, import_caffe
@@ -284,10 +284,7 @@ def write_results(name, record, results_dir=RESULTS_DIR):
             date = None
         archived = archive_name(path, date)
         os.rename(path, archived)
-    with tempfile.NamedTemporaryFile('w', dir=results_dir, suffix='.partial', delete=False) as f:
-        json.dump(record, f, indent=1)
-        f.write('\n')
-    os.replace(f.name, path)
+    atomic.write_json(path, record)
     return path, archived
 
 
@@ -296,6 +293,7 @@ def run_benchmark(name, args, argv, settings, measure, targets=None, notes=None,
     and the targets, and write the results file. Returns the record written. `timed=False` for
     figures read from logs, which a busy machine does not disturb."""
     result_name = name + ('-quick' if args.quick else '')
+    atomic.check_folder(RESULTS_DIR, 'the results folder')
     machine = describe_machine()
     command = ' '.join(['python -m bench.' + name] + list(argv))
     print('== bench %s: %s' % (name, command))

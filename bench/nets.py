@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from caffe_fcn import atomic
 from caffe_fcn.backend import select_device
 from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.registry import get_variant
@@ -23,9 +24,7 @@ def write_net(variant, net_name, path):
     """Write net `net_name` of `variant` to `path` (which must not exist) and return `path`."""
     if os.path.exists(path):
         raise FileExistsError('%s already exists; benchmarks write their nets into fresh folders' % path)
-    with open(path, 'w') as f:
-        f.write(str(net_proto(variant, net_name)))
-    return path
+    return atomic.write_text(path, str(net_proto(variant, net_name)))
 
 
 def set_input_size(net, height, width):

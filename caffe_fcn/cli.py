@@ -48,15 +48,20 @@ def guarded(prog, call):
 
 
 def variant_named(text):
-    """The registry Variant that `text` names: its registry name, or its checked-in folder nets/<name>
-    (relative to the working directory or to the repository root). A folder elsewhere is refused:
-    its nets would not be the ones the registry describes."""
+    """The Variant that `text` names: its registry name, its checked-in folder nets/<name> (relative to
+    the working directory or to the repository root), or a folder of nets a run wrote with their
+    variant.json (caffe_fcn.nets.files: the nets `make demo` trained, runs/demo/nets/demo-fcn8s).
+    Another folder is refused: its nets would not be the ones the registry describes."""
+    from caffe_fcn.nets.files import NetFiles, VARIANT_FILE
     name = text.rstrip('/' + os.sep)
+    if os.path.isfile(os.path.join(name, VARIANT_FILE)):
+        return NetFiles.of_folder(name).variant
     if os.sep in name or '/' in name:
         nets = os.path.realpath(os.path.join(ROOT, NETS))
         if nets not in (os.path.dirname(os.path.realpath(p)) for p in (os.path.abspath(name), resolve(name))):
             raise VariantError('%s is not a variant: name one by its registry name (e.g. voc-fcn8s; '
-                              'python -m caffe_fcn.nets --list) or its folder nets/<name>' % text)
+                              'python -m caffe_fcn.nets --list), its folder nets/<name>, or a folder of nets '
+                              'a run wrote (with a variant.json)' % text)
         name = os.path.basename(name)
     return get_variant(name)
 
@@ -137,16 +142,23 @@ def add_schedule(parser):
 def add_training_profile(parser):
     """--recipe, --table (caffe_fcn.train.recipes) and --loss-sampling (caffe_fcn.train.sampling)."""
     from caffe_fcn.train.recipes import RECIPES, TABLES
-    parser.add_argument('--recipe', choices=RECIPES, default='heavy',
-                        help="heavy: the reference release's (default); paper: CVPR Section 4.3's (VOC variants)")
+    parser.add_argument('--recipe', choices=RECIPES,
+                        help="heavy: the reference release's (default); paper: CVPR Section 4.3's (VOC variants); "
+                             "a resume takes the run's own")
     parser.add_argument('--table', type=int, choices=sorted(TABLES),
                         help='the splits: 1 = %s, 2 = %s (default: the table the paper reports the variant in '
                              'for --recipe paper, else 2)' % (TABLES[1], TABLES[2]))
-    parser.add_argument('--loss-sampling', type=float, default=1, metavar='P',
+    parser.add_argument('--loss-sampling', type=float, metavar='P',
                         help='keep each final-layer cell in the loss with probability P and raise iter_size '
-                             'by 1/P (the paper compares 1, 0.5, 0.25; default 1: no sampling)')
+                             "by 1/P (the paper compares 1, 0.5, 0.25; default 1: no sampling; a resume takes the "
+                             "run's own)")
 
 
 def add_save_predictions(parser):
     parser.add_argument('--save-predictions', action='store_true',
                         help='also write every scored prediction as a palette PNG under <out>/predictions/')
+
+
+def add_allow_extra_layers(parser):
+    parser.add_argument('--allow-extra-layers', action='store_true',
+                        help='accept weights holding layers the net lacks (they are ignored); by default an error')

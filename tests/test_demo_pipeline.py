@@ -114,3 +114,19 @@ def test_a_second_run_with_the_same_seed_repeats_every_score(demo, tmp_path):
         untimed = lambda rounds: [{k: v for k, v in r['scores']['semantic'].items() if k != 'seconds'} for r in rounds]
         assert untimed(first) == untimed(second)
         assert [r['train_loss'] for r in first] == [r['train_loss'] for r in second]
+
+
+def test_a_model_the_demo_trained_is_used_by_infer_and_score_through_its_net_folder(demo, tmp_path, capsys):
+    """runs/demo/nets/demo-fcn8s names the demo's variant (its variant.json); no nets are copied."""
+    from caffe_fcn.evaluate import infer, score
+    data, out, _ = demo
+    nets, weights = os.path.join(out, 'nets', 'demo-fcn8s'), os.path.join(out, 'demo-fcn8s', 'demo-fcn8s.caffemodel')
+    image = os.path.join(data, 'JPEGImages', dataset.image_ids('val', 1)[0] + '.jpg')
+    assert infer.main([nets, image, '--weights', weights, '--out', str(tmp_path / 'labels')]) == 0
+    ours = load_label_png(str(tmp_path / 'labels' / os.path.basename(image).replace('.jpg', '.png')))
+    theirs = load_label_png(os.path.join(pipeline.paths(out)['overlays'], os.path.basename(image).replace('.jpg', '.png')))
+    assert (ours == theirs).all()  # the demo's own overlays step, by the same model
+    assert score.main([nets, '--weights', weights, '--out', str(tmp_path / 'scores')]) == 0
+    logged = metrics_log.read(str(tmp_path / 'scores' / 'metrics.jsonl'))[-1]['scores']['semantic']
+    last_round = metrics_log.rounds(metrics_log.read(os.path.join(out, 'demo-fcn8s', 'metrics.jsonl')))[-1]
+    assert logged['mean_iu'] == pytest.approx(last_round['scores']['semantic']['mean_iu'], rel=1e-5)

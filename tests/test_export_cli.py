@@ -66,11 +66,14 @@ def test_cli_writes_a_model_that_runs_as_caffe_and_refuses_to_overwrite_it(tmp_p
     assert path.stat().st_mtime_ns == before
 
 
-def test_weights_of_another_net_are_one_line_naming_the_layer(tmp_path, capsys, monkeypatch):
+def test_weights_of_another_net_are_one_line_naming_the_layers(tmp_path, capsys, monkeypatch):
     nets, _ = random_twin(tmp_path / 'voc', 'voc-fcn32s')
     _, alexnet_weights = random_twin(tmp_path / 'alexnet', 'voc-fcn-alexnet')
-    status = main(['voc-fcn32s', '--weights', alexnet_weights, '--out', str(tmp_path / 'out')], monkeypatch, nets)
-    assert_user_error(status, capsys, PROG, "has no layer 'conv1_1' that the net needs")
+    argv = ['voc-fcn32s', '--weights', alexnet_weights, '--out', str(tmp_path / 'out')]
+    assert_user_error(main(argv, monkeypatch, nets), capsys, PROG,
+                      r'holds layers with parameters that the net lacks \(conv1, conv2, conv3, conv4, conv5\)')
+    assert_user_error(main(argv + ['--allow-extra-layers'], monkeypatch, nets), capsys, PROG,
+                      "has no layer 'conv1_1' that the net needs")
     assert not (tmp_path / 'out').exists()
 
 

@@ -33,7 +33,7 @@ os.rename(%(folder)r + '/run/voc-fcn32s.caffemodel', %(folder)r + '/round1.caffe
 print('FIRST ROUND DONE', flush=True)
 absurd = train_fixtures.voc_twin('voc-fcn32s', fixture, rounds=5, steps=2, base_lr=1e8)
 try:
-    train(absurd, NetFiles.written(absurd, %(folder)r + '/absurd'), %(folder)r + '/run',
+    train(absurd, NetFiles.written(absurd, %(folder)r + '/absurd'), %(folder)r + '/run', rounds=5,
           resume=%(folder)r + '/run/snapshots/voc-fcn32s_iter_2.solverstate.h5', say=print)
 except SolveError as err:
     sys.exit(str(err))

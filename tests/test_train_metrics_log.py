@@ -44,14 +44,18 @@ def test_rounds_after_resume_from_earlier_iteration_supersede_the_repeated_ones(
         (10, 0.1), (20, 0.2), (30, 0.35), (40, 0.4)]
 
 
-def test_malformed_line_is_reported_with_file_and_line_number(tmp_path):
+def test_torn_line_is_skipped_with_a_warning_naming_file_and_line_and_other_json_is_an_error(tmp_path):
     path = tmp_path / 'metrics.jsonl'
-    path.write_text('{"event": "start"}\n{"event": \n')
-    with pytest.raises(ValueError, match=r'metrics.jsonl:2 is not a JSON line'):
-        metrics_log.read(str(path))
+    path.write_text('{"event": "start"}\n{"event": \n{"event": "round", "iteration": 3}\n')
+    warnings = []
+    assert metrics_log.read(str(path), warn=warnings.append) == [{'event': 'start'}, {'event': 'round', 'iteration': 3}]
+    assert warnings == ['%s:2 is not a whole JSON line (a write cut short?); skipped' % path]
     path.write_text('[1, 2]\n')
     with pytest.raises(ValueError, match=r'metrics.jsonl:1 is not a metrics record'):
         metrics_log.read(str(path))
+    path.write_text('name: "VGG"\nlayer {\n')
+    with pytest.raises(ValueError, match=r'metrics.jsonl holds no whole metrics record: is it a metrics log'):
+        metrics_log.read(str(path), warn=warnings.append)
 
 
 def test_plot_draws_loss_and_mean_iu_for_each_output_head(tmp_path, capsys):

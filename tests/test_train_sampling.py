@@ -172,6 +172,6 @@ def test_a_sampled_run_raises_iter_size_and_records_p_in_its_log(tmp_path):
     train(variant, nets, str(tmp_path / 'run'), weights=[trunk], loss_sampling=0.25, say=lambda line: None)
     start = metrics_log.read(str(tmp_path / 'run' / 'metrics.jsonl'))[0]
     assert start['loss_sampling'] == 0.25 and 'iter_size: 4' in start['solver']
-    solver, settings = solver_for_run(caffe, nets, str(tmp_path / 'again'), variant.name, variant.outputs, 0.5)
+    solver, settings = solver_for_run(caffe, nets, variant.name, variant.outputs, 0.5)
     assert settings.iter_size == 2
     assert LAYER_NAME in list(solver.net._layer_names)

@@ -55,8 +55,10 @@ def select_device(gpu=None):
 def net_from_proto(proto):
     """A TEST-phase caffe.Net from a NetParameter (or NetSpec) held in memory (pycaffe only builds
     nets from files, so it goes through a temporary prototxt). Weights: caffe_fcn.backend.weights."""
+    from caffe_fcn.backend.net_check import check_net  # it imports this module
     caffe = import_caffe()
     proto = proto.to_proto() if hasattr(proto, 'to_proto') else proto
+    check_net(proto, 'the net %r' % proto.name)
     with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
         f.write(str(proto))
     try:

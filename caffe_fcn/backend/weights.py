@@ -12,6 +12,7 @@ from collections import OrderedDict
 import h5py
 import numpy as np
 
+from caffe_fcn import atomic
 from caffe_fcn.backend import import_caffe, net_from_proto
 from caffe_fcn.errors import OutputExists, UserError
 
@@ -31,22 +32,28 @@ def read_weights(path, hint=''):
     return OrderedDict((name, [array for array, _ in blobs]) for name, blobs in stored.items())
 
 
-def load_weights(net, path, hint=''):
+def load_weights(net, path, hint='', extra_layers=True):
     """Copy a weights file of any format into `net`, after checking that every layer fits (`hint`
     ends each error: where the right file comes from). Layers of the file that `net` lacks are ignored,
-    as Caffe does."""
+    as Caffe does, when `extra_layers`; otherwise they are an error (weights of another variant)."""
     stored = _stored(path, hint)
-    _check_fits(path, stored, net, hint)
+    _check_fits(path, stored, net, hint, extra_layers)
     for name, blobs in net.params.items():
         for (array, _), target in zip(stored[name], blobs):
             target.data[...] = array.reshape(target.data.shape)
 
 
-def net_with_weights(proto, path, hint=''):
+def net_with_weights(proto, path, hint='', extra_layers=True):
     """A TEST-phase caffe.Net of the NetParameter `proto` holding the weights file `path` (see load_weights)."""
     net = net_from_proto(proto)
-    load_weights(net, path, hint)
+    load_weights(net, path, hint, extra_layers)
     return net
+
+
+def check_weights_fit(path, net, hint=''):
+    """Refuse, with the file and layer at fault, a weights file that would not load into `net`
+    (the caffemodel a solverstate names is checked so before Caffe loads it)."""
+    _check_fits(path, _stored(path, hint), net, hint)
 
 
 def layer_names(path):
@@ -55,20 +62,27 @@ def layer_names(path):
 
 
 def check_writable(path):
-    """Refuse to replace an existing file (call it before any long work)."""
+    """Refuse, before any long work, an output that is there already or whose folder cannot be written."""
     if os.path.exists(path):
         raise OutputExists('%s already exists; not replacing it: move it away or choose another --out' % path)
+    atomic.check_folder(os.path.dirname(os.path.abspath(path)), '--out')
+
+
+def parameter_bytes(net):
+    """The bytes of `net`'s parameters as float32: about the size of its caffemodel."""
+    return 4 * sum(blob.data.size for blobs in net.params.values() for blob in blobs)
 
 
 def save_weights(net, path):
     """Write `net`'s parameters as a binary caffemodel at `path` (folders made as needed), through a
-    temporary name so that a crash never leaves half a file there; never over an existing file.
-    Returns `path`."""
+    temporary name (caffe_fcn.atomic) so that a crash never leaves half a file there; never over an
+    existing file. Returns `path`."""
     check_writable(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    partial = path + '.partial'
-    net.save(partial)
-    os.replace(partial, path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    atomic.require_space(folder, parameter_bytes(net), 'the caffemodel %s' % path)
+    with atomic.writing(path) as temp:
+        net.save(temp)
     return path
 
 
@@ -111,8 +125,13 @@ def _read_binary(path, v1):
                        for layer in list(proto.layer) + list(proto.layers) if layer.blobs)
 
 
-def _check_fits(path, stored, net, hint):
+def _check_fits(path, stored, net, hint, extra_layers=True):
     hint = ' ' + hint if hint else ''
+    extra = [name for name in stored if name not in net.params]
+    if extra and not extra_layers:
+        raise WeightsError('%s holds layers with parameters that the net lacks (%s): weights of another variant, '
+                           'whose result would differ from that variant\'s; pass its own weights, or '
+                           '--allow-extra-layers to ignore those layers%s' % (path, ', '.join(extra), hint))
     for name, blobs in net.params.items():
         if name not in stored:
             raise WeightsError('%s has no layer %r that the net needs: is it the right model?%s' % (path, name, hint))

@@ -5,6 +5,7 @@ import sys
 from caffe_fcn import cli
 from caffe_fcn.data.fetch import fetch_dataset, fetch_weights
 from caffe_fcn.data.sources import DATASETS, WEIGHTS
+from caffe_fcn.errors import UserError
 
 
 def describe(source):

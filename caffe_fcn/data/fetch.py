@@ -22,9 +22,10 @@ import urllib.request
 import zipfile
 from http.client import HTTPException
 
-from caffe_fcn import paths
+from caffe_fcn import atomic, paths
 from caffe_fcn.data.sources import DATASETS, WEIGHTS
 from caffe_fcn.errors import UserError
+from caffe_fcn.progress import clock_text
 
 CHUNK = 1 << 20
 
@@ -63,7 +64,8 @@ class _Progress:
         self.last_mark = mark
         rate = (done - self.start_bytes) / max(time.monotonic() - self.start_time, 1e-6)
         of = ' of %s (%d%%)' % (_size(self.total), 100 * done // self.total) if self.total else ''
-        self.log('  %s: %s%s, %s/s' % (self.name, _size(done), of, _size(rate)))
+        eta = ', ETA %s' % clock_text((self.total - done) / rate) if self.total and rate > 0 else ''
+        self.log('  %s: %s%s, %s/s%s' % (self.name, _size(done), of, _size(rate), eta))
 
 
 def _content_range_start(value):
@@ -144,7 +146,7 @@ def download(url, dest, verify, rerun, log=print, retries=3, timeout=60):
         os.remove(part)
         raise FetchError('%s; the download was deleted: run `%s` again to retry, or fetch %s by hand'
                          % (err, rerun, url)) from None
-    os.replace(part, dest)
+    atomic.rename_into_place(part, dest)
 
 
 # ---- verification ----------------------------------------------------------------------------
@@ -256,7 +258,7 @@ def copy_files(source, root, log=print):
                 raise FetchError('%s differs from %s: not overwriting it; compare them and remove one'
                                  % (dest, src))
             continue
-        shutil.copyfile(src, dest)
+        atomic.copy_file(src, dest)
         log('copied %s -> %s' % (src, dest))
 
 
@@ -275,6 +277,8 @@ def fetch(source, rerun, root=None, log=print, retries=3):
         log('%s: already in place (%s)' % (source.name, ', '.join(present)))
     else:
         download_path = os.path.join(root, source.download_to)
+        for destination in [download_path] + destinations:
+            atomic.check_folder(os.path.dirname(destination), 'the download folder')
         check = verifier(source)
         if os.path.exists(download_path):
             log('%s: checking the download already at %s' % (source.name, download_path))

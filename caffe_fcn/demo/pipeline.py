@@ -19,6 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from caffe_fcn import atomic
 from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
 from caffe_fcn.data.labels import load_label_png
@@ -64,8 +65,7 @@ class Timer:
         yield
         self.seconds[name] = round(time.time() - start, 1)
         log('[%s] %s done in %.0f s' % (time.strftime('%H:%M:%S'), name, self.seconds[name]))
-        with open(self.path, 'w') as f:
-            json.dump(self.seconds, f, indent=1)
+        atomic.write_json(self.path, self.seconds, replace=True)
 
 
 def check_fresh(out_dir):
@@ -143,6 +143,8 @@ def run(config, data_dir, out_dir, log=print):
     """Every step of the demo into `out_dir` (which must be empty); returns the Timer."""
     out_dir = resolve(out_dir)
     check_fresh(out_dir)
+    atomic.check_folder(out_dir, '--out')
+    atomic.check_folder(resolve(data_dir), '--data')
     select_device()
     os.makedirs(out_dir, exist_ok=True)
     where = paths(out_dir)
@@ -160,8 +162,7 @@ def run(config, data_dir, out_dir, log=print):
                                            config.pretrain_iterations,
                                            config.pretrain_test_batches, config.seed,
                                            log=lambda t: log('  ' + t))
-        with open(where['summary'], 'w') as f:
-            json.dump(summary, f, indent=1)
+        atomic.write_json(where['summary'], summary)
     with timer.step('surgery: fc6/fc7/fc8 -> convolutions', log):
         surgery(trained, config.widths, classes, where['pretrained'], log)
         surgery(start, config.widths, classes, where['random'], log)
@@ -173,8 +174,7 @@ def run(config, data_dir, out_dir, log=print):
         init = Init('stage', variant.name)
     chain_plot(out_dir, [stage_name(stage.head) for stage in config.stages], where['chain_plot'])
     with timer.step('baseline: all background on val', log):
-        with open(where['baseline'], 'w') as f:
-            json.dump(background_baseline(data_dir, 'val', classes), f, indent=1)
+        atomic.write_json(where['baseline'], background_baseline(data_dir, 'val', classes))
     with timer.step('overlays: FCN-8s on %d val images' % config.overlays, log):
         folder = os.path.join(resolve(data_dir), 'JPEGImages')
         images = [os.path.join(folder, name + '.jpg') for name in dataset.image_ids('val', config.overlays)]

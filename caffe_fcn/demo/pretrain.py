@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from caffe_fcn import atomic
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.backend.weights import save_weights
 from caffe_fcn.demo.random_init import he_init, trunk_layers
@@ -52,9 +53,7 @@ def solver_text(train_net, test_net, settings):
 
 
 def _write(path, text):
-    with open(path, 'w') as f:
-        f.write(text)
-    return path
+    return atomic.write_text(path, text)
 
 
 def val_accuracy(solver, batches):

@@ -5,6 +5,7 @@ import json
 import os
 import platform
 
+from caffe_fcn import atomic
 from caffe_fcn.train import metrics_log
 from caffe_fcn.evaluate.compare import METRIC_LABELS, as_markdown, as_text
 from caffe_fcn.data.readers import read_split
@@ -147,6 +148,5 @@ def write(out_dir, data_dir, command, seconds):
         '## Timings\n\n```\n' + '\n'.join(timing_lines) + '\n```', total,
         '## Outputs\n\n' + '\n'.join('- ' + line for line in out_lines)]) + '\n'
     report_path = os.path.join(out_dir, 'report.md')
-    with open(report_path, 'w') as f:
-        f.write(markdown)
+    atomic.write_text(report_path, markdown, replace=True)  # make demo-ablation updates it
     return text + '\nreport: %s' % shown(report_path)

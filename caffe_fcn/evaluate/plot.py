@@ -12,7 +12,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-from caffe_fcn import cli  # noqa: E402
+from caffe_fcn import atomic, cli  # noqa: E402
 from caffe_fcn.errors import OutputExists  # noqa: E402
 from caffe_fcn.train import metrics_log  # noqa: E402
 from caffe_fcn.train.metrics_log import MetricsLogError  # noqa: E402
@@ -41,9 +41,9 @@ def plot_rounds(history, out_path, title):
     iu_ax.set_xlabel('iteration')
     iu_ax.legend()
     fig.tight_layout()
-    fig.savefig(out_path + '.partial', dpi=100, format='png')
+    with atomic.writing(out_path) as temp:
+        fig.savefig(temp, format='png', dpi=100)
     plt.close(fig)
-    os.replace(out_path + '.partial', out_path)
     return out_path
 
 
@@ -57,6 +57,7 @@ def main(argv=None):
 def _plot(args):
     path = metrics_log.log_path(args.log)
     out = os.path.join(args.out or os.path.dirname(os.path.abspath(path)), PLOT_NAME)
+    atomic.check_file_output(out, '--out')
     history = metrics_log.rounds(metrics_log.read(path))
     title = '%s on %s' % (history[-1].get('variant'), history[-1].get('split')) if history else ''
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

@@ -15,13 +15,14 @@ import time
 
 import numpy as np
 
-from caffe_fcn import cli
+from caffe_fcn import atomic, cli
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.train import metrics_log
 from caffe_fcn.data.base import SegDataLayer
 from caffe_fcn.data.labels import save_label_png
 from caffe_fcn.evaluate.metrics import ScoreError, fast_hist, segmentation_metrics
 from caffe_fcn.export import engine as engines
+from caffe_fcn.progress import Progress
 
 
 def split_layer(net):
@@ -53,11 +54,12 @@ def prediction_paths(save_dir, outputs, ids):
     return paths
 
 
-def score(net, outputs, save_dir=None, progress=None):
+def score(net, outputs, save_dir=None, say=None, every=10.0):
     """Forward every image of the split once; {output name: metrics + mean 'loss' + 'images' + 'seconds'}.
 
     With `save_dir`, each prediction is also written as a palette PNG (the folder may exist; a file
-    already there is an error before any forward, never overwritten)."""
+    already there is an error before any forward, never overwritten). With `say`, a progress line
+    (images scored, rate, ETA) every `every` seconds (caffe_fcn.progress)."""
     layer = split_layer(net)
     if layer.random:
         raise ScoreError('split %r is sampled at random (its name contains "train"); score a split that is '
@@ -71,6 +73,7 @@ def score(net, outputs, save_dir=None, progress=None):
                              'choose another folder or move them away' % (len(taken), taken[0]))
         for ps in paths.values():
             os.makedirs(os.path.dirname(next(iter(ps.values()))), exist_ok=True)
+    progress = Progress('scored', len(ids), say, unit='images', every=every) if say else None
     hists = {o.name: np.zeros((o.classes, o.classes), dtype=np.int64) for o in outputs}
     losses = dict.fromkeys(hists, 0.0)
     start = time.time()
@@ -85,13 +88,22 @@ def score(net, outputs, save_dir=None, progress=None):
             if paths:
                 save_label_png(paths[o.name][layer.current_id], prediction.astype(np.uint8))
         if progress:
-            progress(index + 1, len(ids))
+            progress.update(index + 1)
     seconds = time.time() - start
     scores = {}
     for name, hist in hists.items():
         scores[name] = dict(segmentation_metrics(hist), loss=losses[name] / len(ids),
                             images=len(ids), seconds=round(seconds, 3))
     return scores
+
+
+def check_out_writable(out):
+    """Refuse, before any scoring, an --out folder that could not be written, or one whose
+    metrics.jsonl is not a metrics log."""
+    atomic.check_folder(out, '--out')
+    log = os.path.join(out, metrics_log.LOG_NAME)
+    if os.path.exists(log):
+        metrics_log.read(log)
 
 
 def summary(scores):
@@ -121,6 +133,7 @@ def main(argv=None):
     cli.add_gpu(parser)
     cli.add_out(parser, "append the scores to <DIR>/metrics.jsonl ('score' record)")
     cli.add_save_predictions(parser)
+    cli.add_allow_extra_layers(parser)
     cli.add_engine(parser)
     return cli.run(parser, _score, argv)
 
@@ -129,11 +142,12 @@ def _score(args):
     if args.save_predictions and not args.out:
         raise ScoreError('--save-predictions writes into <DIR>/predictions/: give --out DIR')
     out = os.path.abspath(args.out) if args.out else None
+    if out:
+        check_out_writable(out)
     nets = NetFiles(args.variant)
-    net, split = engines.test_net(nets, args.weights, args.split, args.gpu, args.engine)
+    net, split = engines.test_net(nets, args.weights, args.split, args.gpu, args.engine, args.allow_extra_layers)
     scores = score(net, nets.variant.outputs, os.path.join(out, 'predictions') if args.save_predictions else None,
-                   progress=lambda i, n: print('\rscored %d/%d' % (i, n), end='', file=sys.stderr))
-    print(file=sys.stderr)
+                   say=lambda line: print(line, file=sys.stderr))
     print('%s on %s, weights %s' % (nets.variant.name, split, args.weights))
     print(summary(scores))
     if out:

@@ -21,13 +21,12 @@ sample falls and on void samples.
 """
 import argparse
 import importlib
-import json
 import os
 import sys
 
 import numpy as np
 
-from caffe_fcn import cli
+from caffe_fcn import atomic, cli
 from caffe_fcn.backend import import_caffe, net_from_proto
 from caffe_fcn.errors import UserError
 from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
@@ -134,10 +133,7 @@ def write_results(out_dir, record):
     if os.path.exists(path):
         raise UpperBoundError('%s already exists; move it away or name another folder with --out' % path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + '.tmp', 'w') as f:
-        json.dump(record, f, indent=1)
-    os.replace(path + '.tmp', path)
-    return path
+    return atomic.write_json(path, record)
 
 
 def main(argv=None):
@@ -156,6 +152,8 @@ def main(argv=None):
 def _upper_bound(args):
     if not args.split:
         raise UpperBoundError('name the labelled split to bound with --split (e.g. --split seg11valid)')
+    if args.out:
+        atomic.check_folder(resolve(args.out), '--out')
     variant = args.variant or get_variant(DEFAULT_VARIANT)
     record = dict(variant=variant.name, split=args.split, data_dir=args.data_dir,
                   method='block majority, nearest upsampling', factors=args.factors, outputs={})

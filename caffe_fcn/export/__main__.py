@@ -19,12 +19,14 @@ def main(argv=None):
     cli.add_variant(parser)
     cli.add_weights(parser, required=True, help='the trained caffemodel or HDF5 snapshot of the variant')
     cli.add_out(parser, 'the folder for VARIANT.onnx and VARIANT.onnx.data', required=True)
+    cli.add_allow_extra_layers(parser)
     return cli.run(parser, _export, argv)
 
 
 def _export(args):
     from caffe_fcn.export.variant_model import export_variant
-    print('wrote %s' % export_variant(NetFiles(args.variant), os.path.abspath(args.weights), os.path.abspath(args.out)))
+    print('wrote %s' % export_variant(NetFiles(args.variant), os.path.abspath(args.weights), os.path.abspath(args.out),
+                                      args.allow_extra_layers))
 
 
 if __name__ == '__main__':

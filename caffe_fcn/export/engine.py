@@ -23,19 +23,19 @@ class EngineError(UserError, ValueError):
     pass
 
 
-def deploy_net(nets, weights, gpu=None, engine='caffe'):
-    """The variant's deploy net with `weights` on `engine`."""
+def deploy_net(nets, weights, gpu=None, engine='caffe', extra_layers=False):
+    """The variant's deploy net with `weights` on `engine` (`extra_layers`: see NetFiles.deploy_net)."""
     if engine == 'caffe':
         _refuse_onnx_for_caffe(weights)
-        return nets.deploy_net(weights, gpu)
-    return OnnxNet(_session(nets, weights, gpu))
+        return nets.deploy_net(weights, gpu, extra_layers)
+    return OnnxNet(_session(nets, weights, gpu, extra_layers))
 
 
-def test_net(nets, weights, split=None, gpu=None, engine='caffe'):
+def test_net(nets, weights, split=None, gpu=None, engine='caffe', extra_layers=False):
     """(the variant's test net with `weights` on `engine`, the split it reads)."""
     if engine == 'caffe':
         _refuse_onnx_for_caffe(weights)
-        return nets.test_net(weights, split, gpu=gpu)
+        return nets.test_net(weights, split, gpu, extra_layers)
     from caffe_fcn.backend import net_from_proto
     proto, split = nets.test_net_param(split)
     losses = {layer.top[0]: _loss_settings(layer) for layer in proto.layer if layer.type == 'SoftmaxWithLoss'}
@@ -44,7 +44,7 @@ def test_net(nets, weights, split=None, gpu=None, engine='caffe'):
         raise EngineError('the test net of %s must start with its data layer and end with SoftmaxWithLoss '
                           'layers named %s' % (nets.variant.name, ', '.join(o.loss for o in nets.variant.outputs)))
     del proto.layer[1:]  # only the data layer runs in Caffe: images and labels
-    session = _session(nets, weights, gpu)
+    session = _session(nets, weights, gpu, extra_layers)
     return OnnxTestNet(net_from_proto(proto), OnnxNet(session), nets.variant.outputs, losses), split
 
 
@@ -67,12 +67,12 @@ def _refuse_onnx_for_caffe(weights):
                           'caffemodel it was exported from' % weights)
 
 
-def _session(nets, weights, gpu):
+def _session(nets, weights, gpu, extra_layers):
     from caffe_fcn.export.describe import read_metadata
     from caffe_fcn.export.runtime import session
     if not str(weights).endswith('.onnx'):
         from caffe_fcn.export.variant_model import variant_model
-        return session(variant_model(nets, weights), gpu)
+        return session(variant_model(nets, weights, extra_layers), gpu)
     sess = session(weights, gpu)
     exported = read_metadata(sess.get_modelmeta()).get('variant')
     if exported != nets.variant.name:

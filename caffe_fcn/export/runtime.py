@@ -24,9 +24,8 @@ project's sessions, which had no GPU.
 import hashlib
 import os
 import platform
-import shutil
-import tempfile
 
+from caffe_fcn import atomic
 from caffe_fcn.errors import UserError
 
 CPU = 'CPUExecutionProvider'
@@ -111,9 +110,9 @@ def _optimised_session(ort, path, settings):
     if os.path.exists(cached):
         return ort.InferenceSession(cached, session_options(**dict(settings, level='ORT_DISABLE_ALL')),
                                     providers=[CPU])
-    # Optimise now, saving the result under a temporary folder renamed into place when complete.
+    # Optimise now, saving the result in a temporary folder renamed into place when complete.
     os.makedirs(cache_root(), exist_ok=True)
-    partial = tempfile.mkdtemp(prefix='.partial-', dir=cache_root())
+    partial = atomic.temporary_beside(os.path.dirname(cached), folder=True)
     try:
         options = session_options(**settings)
         options.optimized_model_filepath = os.path.join(partial, os.path.basename(cached))
@@ -122,11 +121,11 @@ def _optimised_session(ort, path, settings):
         options.add_session_config_entry('session.optimized_model_external_initializers_min_size_in_bytes', '1024')
         sess = ort.InferenceSession(path, options, providers=[CPU])
         try:
-            os.rename(partial, os.path.dirname(cached))
-        except OSError:  # another process saved the same copy first
+            atomic.rename_into_place(partial, os.path.dirname(cached))
+        except atomic.WriteError:  # another process saved the same copy first
             pass
     finally:
-        shutil.rmtree(partial, ignore_errors=True)
+        atomic.remove(partial)
     return sess
 
 

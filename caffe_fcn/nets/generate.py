@@ -5,6 +5,7 @@ written here, and is never overwritten (move it away first).
 """
 import os
 
+from caffe_fcn import atomic
 from caffe_fcn.errors import OutputExists
 from caffe_fcn.nets import build
 from caffe_fcn.paths import ROOT
@@ -65,8 +66,6 @@ def write(variants, root=ROOT):
             continue
         full = os.path.join(root, path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full + '.tmp', 'w') as f:
-            f.write(text)
-        os.replace(full + '.tmp', full)
+        atomic.write_text(full, text, replace=True)
         report.append((path, 'new' if old is None else 'updated'))
     return report

@@ -146,6 +146,8 @@ class Variant:
     widths: Optional[tuple] = None
     frozen_trunk: bool = False  # the trunk never learns (lr_mult 0): FCN-32s-fixed
     profile: str = 'heavy'  # the training profile its solver and data follow (caffe_fcn.train.recipes)
+    #: where its nets and solver were written when not nets/<name> (a run's twin, e.g. the demo's)
+    net_dir: Optional[str] = None
 
     @property
     def nets(self):

@@ -1,25 +1,30 @@
-"""`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained.
+"""`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained
+and resuming an interrupted one from its last complete snapshot.
 
     python -m caffe_fcn.train.chain VARIANT [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
-                                            [--loss-sampling P] [--recipe paper [--table 1|2]]
+                                            [--loss-sampling P] [--recipe paper [--table 1|2]] [--keep N]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
 convolutionalized VGG16 (weights/vgg16-fcn.caffemodel): each stage's registry `init` names the
-stages upstream of it. A stage is done when its run left runs/<stage>/<stage>.caffemodel. Before
-anything trains, the datasets and start weights of all remaining stages are checked, and whatever
-is missing is listed with the command that makes it. With --recipe/--table every stage trains under
-that training profile (caffe_fcn.train.recipes), into runs/<profile>/<stage>/.
+stages upstream of it. A stage is done when its run left runs/<stage>/<stage>.caffemodel. A stage
+whose run folder holds snapshots but no final model was interrupted (a kill, a full disk, a crash):
+it is resumed from its latest snapshot with the schedule its log records, so `make <variant>` again
+is how to go on after any interruption. Before anything trains, the datasets and start weights of
+all remaining stages and their run folders are checked, and whatever is missing is listed with the
+command that makes it. With --recipe/--table every stage trains under that training profile
+(caffe_fcn.train.recipes), into runs/<profile>/<stage>/.
 """
 import os
 import sys
 
-from caffe_fcn import cli
+from caffe_fcn import atomic, cli
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import default_run_dir, final_model
 from caffe_fcn.train.prerequisites import missing
-from caffe_fcn.train.recipes import table_of, with_profile
-from caffe_fcn.train.solve import SolveError, train
+from caffe_fcn.train.recipes import DEFAULT as DEFAULT_RECIPE, table_of, with_profile
+from caffe_fcn.train.snapshots import snapshot_states
+from caffe_fcn.train.solve import SolveError, add_keep, train
 
 
 def profiled(name, recipe='heavy', table=None):
@@ -52,23 +57,34 @@ def main(argv=None):
     cli.add_schedule(parser)
     cli.add_save_predictions(parser)
     cli.add_training_profile(parser)
+    add_keep(parser)
     return cli.run(parser, _chain, argv)
 
 
 def _chain(args):
     name = args.variant.name
-    profile = dict(recipe=args.recipe, table=table_of(name, args.recipe, args.table))
+    recipe = args.recipe or DEFAULT_RECIPE
+    profile = dict(recipe=recipe, table=table_of(name, recipe, args.table))
     done, todo = remaining(name, **profile)
     for stage in done:
         print('%s: trained, skipped (%s)' % (stage, os.path.relpath(stage_model(stage, **profile))))
-    problems = missing([profiled(stage, **profile) for stage in todo])
+    variants = [profiled(stage, **profile) for stage in todo]
+    runs = {v.name: default_run_dir(v.name, v.profile) for v in variants}
+    resumed = [stage for stage in todo if snapshot_states(runs[stage])]
+    problems = missing(variants, resumed=resumed)
     if problems:
         raise SolveError('make %s cannot start:\n%s' % (name, '\n'.join(problems)))
     for stage in todo:
-        print('%s: training (stage %d of %d)' % (stage, todo.index(stage) + 1, len(todo)))
+        atomic.check_folder(runs[stage], 'the run folder of %s' % stage)
+    for number, stage in enumerate(todo, 1):
+        run = runs[stage]
+        states = snapshot_states(run)
         nets = NetFiles(get_variant(stage))
-        train(nets.variant, nets, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
-              save_predictions=args.save_predictions, loss_sampling=args.loss_sampling, **profile)
+        print('%s: %s (stage %d of %d)' % (stage, 'resuming from %s' % os.path.relpath(states[-1][1])
+                                           if states else 'training', number, len(todo)))
+        train(nets.variant, nets, out_dir=run, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
+              resume=states[-1][1] if states else None, save_predictions=args.save_predictions, keep=args.keep,
+              loss_sampling=args.loss_sampling, **profile)
 
 
 if __name__ == '__main__':

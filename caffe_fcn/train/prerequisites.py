@@ -8,17 +8,18 @@ from caffe_fcn.data.sources import DATASETS
 from caffe_fcn.paths import ROOT, default_run_dir, final_model, resolve
 
 
-def missing(variants, weights=None, start=True):
+def missing(variants, weights=None, start=True, resumed=()):
     """Lines naming each missing dataset folder and start weights file of `variants` (the stages of a
     chain, in training order), with what to do. Weights that one of `variants` leaves when it is
     trained are not missing. `weights` replaces the start weights of a single variant (--weights);
-    start=False leaves start weights out (a resumed run takes its weights from the solverstate)."""
+    start=False leaves start weights out (a resumed run takes its weights from the solverstate), and
+    so do the names in `resumed` (the stages of a chain that resume from a snapshot)."""
     datasets, files = {}, {}
     for variant in variants:
         for folder, how in missing_data(variant).items():
             datasets.setdefault((folder, how), []).append(variant.name)
     made = {final_model(default_run_dir(v.name, v.profile), v.name) for v in variants}
-    for variant in variants if start else ():
+    for variant in [v for v in variants if v.name not in resumed] if start else ():
         for path, how in start_weights(variant, weights):
             if path not in made and not os.path.isfile(path):
                 files.setdefault((_shown(path), how), []).append(variant.name)
