@@ -20,6 +20,7 @@ from caffe_fcn.data.readers import load_rgb
 from caffe_fcn.data.siftflow import SIFTFLOW_MEAN_BGR
 from caffe_fcn.data.transform import rgb_to_blob
 from caffe_fcn.data.voc import VOC_MEAN_BGR
+from caffe_fcn.backend import check_device
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.errors import UserError
 
@@ -104,6 +105,7 @@ def main(argv=None):
     parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
     args = parser.parse_args(argv)
     try:
+        check_device(args.gpu)
         infer(NetFiles(args.net), args.weights, args.images, args.out, args.gpu)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('infer: %s' % err)

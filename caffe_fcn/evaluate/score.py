@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from caffe_fcn.backend import check_device
 from caffe_fcn.nets import files as netfiles
 from caffe_fcn.train import metrics_log
 from caffe_fcn.data.base import SegDataLayer
@@ -122,6 +123,7 @@ def main(argv=None):
     parser.add_argument('--log', metavar='FILE', help="append the scores to this metrics log ('score' record)")
     args = parser.parse_args(argv)
     try:
+        check_device(args.gpu)
         nets = netfiles.NetFiles(args.net)
         net, split = nets.test_net(args.weights, args.split, gpu=args.gpu)
         scores = score(net, nets.variant.outputs, args.save_predictions,

@@ -12,6 +12,7 @@ import os
 import sys
 
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.backend import check_device
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
@@ -74,6 +75,7 @@ def main(argv=None):
     parser.add_argument('--save-predictions', action='store_true')
     args = parser.parse_args(argv)
     try:
+        check_device(args.gpu)
         done, todo = remaining(args.variant)
         for name in done:
             print('%s: trained, skipped (%s)' % (name, os.path.relpath(final_model(default_run_dir(name), name))))

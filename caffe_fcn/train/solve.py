@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from caffe_fcn.train import metrics_log
-from caffe_fcn.backend import select_device
+from caffe_fcn.backend import check_device, select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, guarded
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
@@ -204,6 +204,7 @@ def main(argv=None):
                         help='write the test predictions of every round as palette PNGs')
     args = parser.parse_args(argv)
     try:
+        check_device(args.gpu)
         nets = NetFiles(args.net_dir)
         final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
                       args.resume, args.save_predictions)
