@@ -1,6 +1,6 @@
 """`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained.
 
-    python -m caffe_fcn.train.chain voc-fcn8s [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
+    python -m caffe_fcn.train.chain voc-fcn8s [--gpu ID | --gpus ID,ID,...] [--rounds N] [--steps N] [--save-predictions]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
 convolutionalised VGG16 (weights/vgg16-fcn.caffemodel). A stage is done when its run left
@@ -17,6 +17,7 @@ from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
 from caffe_fcn.train.run_folder import default_run_dir, final_model
+from caffe_fcn.train import multigpu
 from caffe_fcn.train.solve import train
 
 
@@ -70,10 +71,14 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('variant')
     parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
+    parser.add_argument('--gpus', type=multigpu.gpu_list, metavar='ID,ID,...',
+                        help='train each stage on several GPUs with NCCL (caffe_fcn.train.multigpu)')
     parser.add_argument('--rounds', type=int, help='rounds per stage (default: the reference schedule)')
     parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
     parser.add_argument('--save-predictions', action='store_true')
     args = parser.parse_args(argv)
+    if args.gpu is not None and args.gpus:
+        parser.error('--gpu and --gpus exclude each other')
     try:
         check_device(args.gpu)
         done, todo = remaining(args.variant)
@@ -85,8 +90,12 @@ def main(argv=None):
         for name in todo:
             print('%s: training (stage %d of %d)' % (name, todo.index(name) + 1, len(todo)))
             nets = NetFiles(os.path.join('nets', name))
-            train(nets.variant, nets, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
-                  save_predictions=args.save_predictions)
+            if args.gpus:
+                multigpu.train_on_gpus(args.gpus, nets.variant, nets, rounds=args.rounds, steps=args.steps,
+                                       save_predictions=args.save_predictions)
+            else:
+                train(nets.variant, nets, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
+                      save_predictions=args.save_predictions)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('make %s: %s' % (args.variant, err))
 

@@ -1,7 +1,7 @@
 """Training a variant round by round: step Caffe's solver, snapshot and score the test net after
 each round, log every round; resume from a solverstate; stop at once when the loss diverges.
 
-    python solve.py nets/voc-fcn32s [--weights FILE...] [--rounds N] [--steps N] [--gpu ID]
+    python solve.py nets/voc-fcn32s [--weights FILE...] [--rounds N] [--steps N] [--gpu ID | --gpus ID,ID,...]
                     [--resume SOLVERSTATE] [--out DIR] [--save-predictions]
 
 A run directory (default runs/<variant>/; its layout: caffe_fcn.train.run_folder) holds the metrics log, HDF5
@@ -20,6 +20,7 @@ from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import check_device, select_device
 from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.train.divergence import Diverged, guarded
+from caffe_fcn.train.nccl import attach_nccl
 from caffe_fcn.train.prerequisites import default_init_weights, missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.paths import resolve
@@ -105,14 +106,21 @@ def take_snapshot(solver, prefix):
     return files
 
 
-def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gpu=None, resume=None,
-          save_predictions=False, say=print):
-    """Train `variant` (nets from the NetFiles `nets`) for rounds x steps iterations, scoring after
-    each round. Returns the path of the final model. Raises SolveError with what to do."""
+def schedule(variant, rounds=None, steps=None):
+    """(rounds, iterations per round): the variant's unless given."""
     rounds = variant.rounds if rounds is None else rounds
     steps = variant.steps if steps is None else steps
     if rounds < 1 or steps < 1:
         raise SolveError('rounds and steps must be positive, got %d and %d' % (rounds, steps))
+    return rounds, steps
+
+
+def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gpu=None, resume=None,
+          save_predictions=False, say=print, nccl_uid=None):
+    """Train `variant` (nets from the NetFiles `nets`) for rounds x steps iterations, scoring after
+    each round. Returns the path of the final model. Raises SolveError with what to do.
+    `nccl_uid`: this process is rank 0 of a multi-GPU run (caffe_fcn.train.multigpu)."""
+    rounds, steps = schedule(variant, rounds, steps)
     total = rounds * steps
     run_dir = resolve(out_dir or default_run_dir(variant.name))
     log = os.path.join(run_dir, metrics_log.LOG_NAME)
@@ -155,6 +163,9 @@ def train(variant, nets, out_dir=None, weights=None, rounds=None, steps=None, gp
         metrics_log.append(log, dict(context, event='start', iteration=0, weights=[p for p, _ in init]))
         say('%s: initialised from %s\n%s' % (variant.name, ', '.join(p for p, _ in init), report))
         last_state = None
+    # Rank 0 of a multi-GPU run: the other ranks get these weights now and share gradients from here on.
+    # The local name keeps the NCCL object alive while the solver, which holds a raw pointer, steps.
+    nccl = attach_nccl(caffe, solver, nccl_uid) if nccl_uid is not None else None
     test_net = solver.test_nets[0]
     test_net.share_with(solver.net)
 
@@ -189,6 +200,7 @@ def diverged(variant, nets, log, iteration, err, last_state):
 
 
 def main(argv=None):
+    from caffe_fcn.train import multigpu  # it runs this module's train() in each rank's process
     parser = argparse.ArgumentParser(prog='python solve.py', description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('net_dir', help='net directory of a variant, e.g. nets/voc-fcn8s')
@@ -198,16 +210,24 @@ def main(argv=None):
     parser.add_argument('--rounds', type=int, help='rounds to train (default: the reference schedule)')
     parser.add_argument('--steps', type=int, help='iterations per round (default: the reference schedule)')
     parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
+    parser.add_argument('--gpus', type=multigpu.gpu_list, metavar='ID,ID,...',
+                        help='train on several GPUs with NCCL, one solver process each (README, "GPUs")')
     parser.add_argument('--resume', metavar='SOLVERSTATE', help='continue from this snapshot')
     parser.add_argument('--out', metavar='DIR', help='run directory (default: runs/<variant>)')
     parser.add_argument('--save-predictions', action='store_true',
                         help='write the test predictions of every round as palette PNGs')
     args = parser.parse_args(argv)
+    if args.gpu is not None and args.gpus:
+        parser.error('--gpu and --gpus exclude each other')
     try:
         check_device(args.gpu)
         nets = NetFiles(args.net_dir)
-        final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
-                      args.resume, args.save_predictions)
+        if args.gpus:
+            final = multigpu.train_on_gpus(args.gpus, nets.variant, nets, args.out, args.weights, args.rounds,
+                                           args.steps, args.resume, args.save_predictions)
+        else:
+            final = train(nets.variant, nets, args.out, args.weights, args.rounds, args.steps, args.gpu,
+                          args.resume, args.save_predictions)
     except (OSError, ValueError, RuntimeError) as err:
         sys.exit('solve: %s' % err)
     print('done: %s' % final)
