@@ -1,13 +1,14 @@
 """Every variant's narrow twin, run by one Caffe build: the arrays that show two builds (or two devices)
 compute the same. test_cuda_build.py runs this script under each build's Python and compares the files.
 
-    python tests/twin_arrays.py FIXTURES_DIR OUT.npz [--gpu N] [VARIANT ...]
+    python tests/twin_arrays.py FIXTURES_DIR OUT.npz [--gpu N] [--no-dropout] [VARIANT ...]
 
 FIXTURES_DIR holds the fixture datasets (written once by `write_fixtures`, so every run reads the same
 files). For each variant (default: all): its train net with He-random parameters from a fixed numpy seed,
 one forward and backward (every blob's data and diff, every parameter's diff), then every parameter after
 3 SGD steps of its solver (momentum 0.9, base_lr 1e-3 on a normalised loss, so that the steps move the
-weights well above float resolution). Arrays are keyed '<variant>/<stage>/<name>'.
+weights well above float resolution). Arrays are keyed '<variant>/<stage>/<name>'. --no-dropout sets every
+dropout ratio to 0, for comparing CPU with GPU mode, whose dropout masks come from different generators.
 """
 import argparse
 import dataclasses
@@ -61,9 +62,16 @@ def randomise(net, seed=0):
             blob.data[...] = rng.randn(*blob.data.shape) * np.sqrt(2.0 / fan_in)
 
 
-def variant_arrays(caffe, variant, folder):
+def variant_arrays(caffe, variant, folder, dropout=True):
     from caffe_fcn.nets.files import NetFiles
     files = NetFiles.written(variant, folder)
+    if not dropout:
+        train_net = files.net_param(variant.train_split)
+        for layer in train_net.layer:
+            if layer.type == 'Dropout':
+                layer.dropout_param.dropout_ratio = 0
+        with open(files.proto(variant.train_split), 'w') as f:
+            f.write(str(train_net))
     # The generated solver snapshots under runs/<variant>/, which Caffe wants to exist; snapshot here.
     solver_param = files.solver()
     solver_param.snapshot_prefix = os.path.join(folder, 'snapshot')
@@ -94,6 +102,7 @@ def main(argv=None):
     parser.add_argument('fixtures')
     parser.add_argument('out')
     parser.add_argument('--gpu', type=int)
+    parser.add_argument('--no-dropout', dest='dropout', action='store_false')
     parser.add_argument('variants', nargs='*')
     args = parser.parse_args(argv)
     from caffe_fcn.backend import select_device
@@ -104,7 +113,7 @@ def main(argv=None):
     arrays = {}
     for name in args.variants or sorted(VARIANTS):
         with tempfile.TemporaryDirectory() as folder:
-            for key, value in variant_arrays(caffe, twin(VARIANTS[name], params), folder).items():
+            for key, value in variant_arrays(caffe, twin(VARIANTS[name], params), folder, args.dropout).items():
                 arrays['%s/%s' % (name, key)] = value
     partial = args.out + '.partial.npz'
     np.savez(partial, **arrays)

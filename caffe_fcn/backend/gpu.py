@@ -55,10 +55,29 @@ class Runtime:
         """(cudaError_t, count)."""
         return self._int('cudaGetDeviceCount')
 
+    def attribute(self, attribute, device):
+        """cudaDeviceGetAttribute: one integer property of `device` (cudaDevAttr* number)."""
+        return self._int('cudaDeviceGetAttribute', attribute, device)[1]
+
     def capability(self, device):
         """Compute capability of `device` as (major, minor)."""
-        return (self._int('cudaDeviceGetAttribute', ATTR_MAJOR, device)[1],
-                self._int('cudaDeviceGetAttribute', ATTR_MINOR, device)[1])
+        return self.attribute(ATTR_MAJOR, device), self.attribute(ATTR_MINOR, device)
+
+    def name(self, device):
+        """The device's name: the first field of cudaDeviceProp (the buffer is larger than the struct)."""
+        props = ctypes.create_string_buffer(16384)
+        self.lib.cudaGetDeviceProperties(props, device)
+        return props.value.decode(errors='replace')
+
+    def memory(self):
+        """(free, total) bytes of the current device."""
+        free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
+        self.lib.cudaMemGetInfo(ctypes.byref(free), ctypes.byref(total))
+        return free.value, total.value
+
+    def synchronize(self):
+        """Wait for every kernel queued on the current device."""
+        self.lib.cudaDeviceSynchronize()
 
 
 def built_architectures(flags):
