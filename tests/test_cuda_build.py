@@ -56,11 +56,12 @@ def test_nccl_unique_id_has_all_128_bytes():
 
 @pytest.mark.parametrize('command', [
     ['-m', 'caffe_fcn.train.solve', 'nets/voc-fcn32s', '--gpu', '0'],
+    ['-m', 'caffe_fcn.train.solve', 'nets/voc-fcn32s', '--gpus', '0,1'],
     ['-m', 'caffe_fcn.train.chain', 'voc-fcn8s', '--gpu', '0'],
     ['-m', 'caffe_fcn.evaluate.score', '--net', 'nets/voc-fcn8s', '--weights', 'none.caffemodel', '--gpu', '0'],
     ['-m', 'caffe_fcn.evaluate.infer', 'none.jpg', '--net', 'nets/voc-fcn8s', '--weights', 'none.caffemodel',
      '--out', 'none', '--gpu', '0'],
-], ids=['solve', 'chain', 'score', 'infer'])
+], ids=['solve', 'solve-gpus', 'chain', 'score', 'infer'])
 def test_gpu_flag_without_a_usable_gpu_is_one_line_not_an_abort(command):
     if gpu_count(CUDA):
         pytest.skip('this machine has a GPU the CUDA build can use')
