@@ -39,7 +39,7 @@ echo
 echo "== gpu-check summary ($(( $(date +%s) - START )) s in all; logs in $OUT_DIR)"
 sed 's/^/GPU: /' "$OUT_DIR/gpus.txt"
 echo "setup: exit ${STATUS_OF[setup]} in ${SECONDS_OF[setup]} s: $(grep -h '^setup: \(Caffe\|done\)' \
-    "$OUT_DIR/setup.log" | tr '\n' ' ')"
+    "$OUT_DIR/setup.log" | sed 's/^setup: //' | tr '\n' ' ')"
 if [ "${STATUS_OF[setup]}" != 0 ]; then
     exit "${STATUS_OF[setup]}"
 fi
