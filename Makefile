@@ -13,9 +13,9 @@ help:
 	@echo "make caffe-test   Caffe's own test suites (pycaffe's, then the C++ suite: builds it first, ~4 min; CAFFE_CPP_TESTS=0 skips it)"
 	@echo "make nets    regenerate nets/<variant>/*.prototxt and solvers/ from caffe_fcn/nets (python -m caffe_fcn.nets --list)"
 	@echo "make data-voc|data-voc2012|data-sbd|data-nyud|data-siftflow|data-context   download, verify, unpack a dataset into data/"
-	@echo "make weights-vgg16|weights-alexnet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
+	@echo "make weights-vgg16|weights-alexnet|weights-googlenet|weights-fcn{32,16,8}s-heavy-pascal   download and verify weights into weights/"
 	@echo "make bench   run the benchmarks twice each (medians): bench/results/*.json and the README table; make bench-quick: smoke pass"
-	@echo "make vgg16-fcn|alexnet-fcn   convolutionalise the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
+	@echo "make vgg16-fcn|alexnet-fcn|googlenet-fcn   convolutionalize the ILSVRC weights into weights/<trunk>-fcn.caffemodel (python -m caffe_fcn.surgery)"
 	@echo "make <variant>   train a variant and every stage before it into runs/ (e.g. make voc-fcn8s; list: python -m caffe_fcn.nets --list)"
 	@echo "make demo   the whole pipeline in miniature, offline, on CPU (toy data -> classifier -> surgery -> FCN-32s/16s/8s -> report in runs/demo/)"
 	@echo "make demo-data | demo-ablation   only the toy dataset (data/demo/) | FCN-32s from random init vs pre-trained (after make demo)"
@@ -49,8 +49,8 @@ data-voc data-voc2012 data-sbd data-nyud data-siftflow data-context:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.data fetch $(@:data-%=%)
 
-.PHONY: weights-vgg16 weights-alexnet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal
-weights-vgg16 weights-alexnet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal:
+.PHONY: weights-vgg16 weights-alexnet weights-googlenet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal
+weights-vgg16 weights-alexnet weights-googlenet weights-fcn32s-heavy-pascal weights-fcn16s-heavy-pascal weights-fcn8s-heavy-pascal:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.data weights $(@:weights-%=%)
 
@@ -61,10 +61,11 @@ nets:
 	$(PYTHON) -m caffe_fcn.nets --write
 
 # ---- Surgery (caffe_fcn.surgery: ILSVRC classifiers -> the fully convolutional weights the 32s nets start from) ----
-.PHONY: vgg16-fcn alexnet-fcn
+.PHONY: vgg16-fcn alexnet-fcn googlenet-fcn
 vgg16-fcn: weights/vgg16-fcn.caffemodel
 alexnet-fcn: weights/alexnet-fcn.caffemodel
-weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel:
+googlenet-fcn: weights/googlenet-fcn.caffemodel
+weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel weights/googlenet-fcn.caffemodel:
 	$(REQUIRE_VENV)
 	$(PYTHON) -m caffe_fcn.surgery $(@:weights/%-fcn.caffemodel=%)
 
@@ -72,10 +73,10 @@ weights/vgg16-fcn.caffemodel weights/alexnet-fcn.caffemodel:
 # `make voc-fcn8s` trains voc-fcn32s, voc-fcn16s, then voc-fcn8s into runs/<variant>/, skipping every
 # stage whose runs/<stage>/<stage>.caffemodel exists; missing data or weights stop it at once with the
 # command to run. Pass solve options through SOLVE_ARGS, e.g. make voc-fcn8s SOLVE_ARGS="--gpu 0".
-VARIANTS := voc-fcn32s voc-fcn16s voc-fcn8s voc-fcn8s-atonce voc-fcn-alexnet \
-	nyud-fcn32s-color nyud-fcn32s-hha nyud-fcn32s-color-d nyud-fcn32s-color-hha \
-	siftflow-fcn32s siftflow-fcn16s siftflow-fcn8s \
-	pascalcontext-fcn32s pascalcontext-fcn16s pascalcontext-fcn8s
+# The variants are the registry's (caffe_fcn/nets/registry.py), listed by it: listing loads no Caffe,
+# so the system's python3 lists them too before `make setup` has made .venv.
+LIST_PYTHON := $(if $(wildcard $(PYTHON)),$(PYTHON),python3)
+VARIANTS := $(shell $(LIST_PYTHON) -m caffe_fcn.nets --list | cut -d' ' -f1)
 SOLVE_ARGS ?=
 .PHONY: $(VARIANTS)
 $(VARIANTS):

@@ -18,6 +18,7 @@ from typing import Optional
 import numpy as np
 
 from bench.peak_rss import REPORT
+from caffe_fcn import atomic, cli
 from caffe_fcn.machine import cpu_model as cpu_model_name
 from caffe_fcn.backend import build_flags, import_caffe
 from caffe_fcn.paths import ROOT
@@ -142,11 +143,6 @@ def run_module(module, *args):
     return ChildRun(seconds, report['peak_rss_mib'], report, stdout)
 
 
-def report_line(figures):
-    """A line of figures a worker process prints for its parent (see reports)."""
-    return REPORT + json.dumps(figures)
-
-
 def reports(stdout, who):
     """The figures of every report line in `stdout`, merged in order."""
     merged = {}
@@ -218,8 +214,7 @@ def names_from(known, what):
 
 def argument_parser(name, description, measures=True):
     """The options every benchmark takes; `measures=False` for one that only reads logs."""
-    parser = argparse.ArgumentParser(prog='python -m bench.' + name, description=description,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.parser('python -m bench.' + name, description, 'python -m bench.%s%s' % (name, ' --quick' * measures))
     if not measures:
         parser.set_defaults(runs=1, quick=False)
         return parser
@@ -229,6 +224,11 @@ def argument_parser(name, description, measures=True):
                         help='tiny sizes: a smoke pass proving the script works; its figures are not '
                              'to be quoted (written to bench/results/<name>-quick.json)')
     return parser
+
+
+def add_images(parser, default):
+    """--images N: how many images a benchmark works through."""
+    parser.add_argument('--images', type=positive_int, help='images to work through (default %d)' % default)
 
 
 def flat_lines(figures, prefix=''):
@@ -271,10 +271,7 @@ def write_results(name, record, results_dir=RESULTS_DIR):
             date = None
         archived = archive_name(path, date)
         os.rename(path, archived)
-    with tempfile.NamedTemporaryFile('w', dir=results_dir, suffix='.partial', delete=False) as f:
-        json.dump(record, f, indent=1)
-        f.write('\n')
-    os.replace(f.name, path)
+    atomic.write_json(path, record)
     return path, archived
 
 
@@ -283,6 +280,7 @@ def run_benchmark(name, args, argv, settings, measure, targets=None, notes=None,
     and the targets, and write the results file. Returns the record written. `timed=False` for
     figures read from logs, which a busy machine does not disturb."""
     result_name = name + ('-quick' if args.quick else '')
+    atomic.check_folder(RESULTS_DIR, 'the results folder')
     machine = describe_machine()
     command = ' '.join(['python -m bench.' + name] + list(argv))
     print('== bench %s: %s' % (name, command))
@@ -322,9 +320,8 @@ def run_benchmark(name, args, argv, settings, measure, targets=None, notes=None,
     return record
 
 
-def run_main(main):
-    """Run a benchmark's main(); a BenchError ends it with its message and exit status 1."""
-    try:
-        main()
-    except BenchError as err:
-        sys.exit('bench: %s' % err)
+def run_main(main, name):
+    """Run benchmark `name`'s main(); a BenchError (or any UserError) ends it with one line and exit status 2."""
+    def benchmark():
+        main()  # its return value is the results record, not an exit status
+    sys.exit(cli.guarded('python -m bench.' + name, benchmark))

@@ -11,7 +11,7 @@
               (2 FLOPs x FP32 lanes per SM x SMs x boost clock)
   speed-up    the same FCN-8s forward on this machine's CPU (median of 3) over the GPU's
 
-    python -m bench.gpu [--gpu N] [--quick]       (--quick: narrow twins at small sizes, a smoke pass)
+    python -m bench.gpu --gpu ID [--quick]       (--quick: narrow twins at small sizes, a smoke pass)
 """
 import os
 import statistics
@@ -20,6 +20,7 @@ import tempfile
 import time
 
 from bench import common
+from caffe_fcn import cli
 from bench.fixtures import VOC_IMAGE, fixture_variant
 from bench.flops import net_flops
 from bench.nets import bench_variant, fill_inputs, randomize, set_input_size, write_net
@@ -116,7 +117,7 @@ def measure_training(caffe, device, name, quick, sizes, folder):
     variant = fixture_variant(name, os.path.join(folder, name), train_images=1, val_images=1,
                               size=sizes['train_size'], quick=quick)
     nets = NetFiles.written(variant, os.path.join(folder, name, 'nets'))
-    solver, settings = solver_for_run(caffe, nets, os.path.join(folder, name, 'run'), variant.name, variant.outputs)
+    solver, settings = solver_for_run(caffe, nets, variant.name, variant.outputs)
     randomize(solver.net)
     quiet = lambda line: None
     train_round(solver, variant.outputs, solver.iter + 1, settings.display, quiet)  # warm-up: allocates
@@ -165,10 +166,12 @@ def notes(median):
 
 def main(argv=None):
     parser = common.argument_parser('gpu', __doc__)
-    parser.add_argument('--gpu', type=int, default=0, help='CUDA device (default 0)')
+    cli.add_gpu(parser)
     parser.set_defaults(runs=1)
     argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
+    if args.gpu is None:
+        parser.error('--gpu ID is required: this benchmark measures a GPU')
     try:
         check_gpu(args.gpu, build_flags())
     except RuntimeError as err:

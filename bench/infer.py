@@ -21,9 +21,9 @@ from PIL import Image
 
 from bench import common
 from bench.nets import bench_variant, load_net, randomize
+from caffe_fcn.backend.weights import save_weights
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
-from caffe_fcn.paths import resolve
 
 VARIANT = 'voc-fcn8s'
 TARGET_PERCENT = 3.0
@@ -50,12 +50,10 @@ def prepare(folder, quick):
     if quick:
         net_dir = NetFiles.written(bench_variant(VARIANT, quick=True), os.path.join(folder, VARIANT)).net_dir
     else:
-        net_dir = resolve(os.path.join('nets', VARIANT))
+        net_dir = NetFiles(get_variant(VARIANT)).net_dir
     net = load_net(os.path.join(net_dir, 'deploy.prototxt'))
     randomize(net)
-    weights = os.path.join(folder, 'random.caffemodel')
-    net.save(weights)
-    return net_dir, weights
+    return net_dir, save_weights(net, os.path.join(folder, 'random.caffemodel'))
 
 
 def read_through(paths):
@@ -89,15 +87,20 @@ def warm(command, who):
 
 
 def commands(run, folder, net_dir, weights, images):
-    """{side: {'cold': command, 'warm': command}}, each a module and its arguments."""
+    """{side: {'cold': command, 'warm': command}}, each a module and its arguments. Our cold run is
+    the command line users type; with --quick (a narrow twin's nets, which the command line does not
+    read) it is the same call to caffe_fcn.evaluate.infer.infer as the warm run."""
     variant = get_variant(VARIANT)
     mean = variant.data[variant.test_split].params['mean']
     out = lambda side, kind: os.path.join(folder, 'out-%d-%s-%s' % (run, side, kind))
-    ours = ['--net', net_dir, '--weights', weights]
+    ours = ['bench.infer_sides', 'ours', '--variant', VARIANT, '--net-dir', net_dir, '--weights', weights]
     bare = ['--deploy', os.path.join(net_dir, 'deploy.prototxt'), '--weights', weights,
             '--mean', *mean, '--score', variant.outputs[0].score]
-    return {'ours': {'cold': ['caffe_fcn.evaluate.infer', images[0], *ours, '--out', out('ours', 'cold')],
-                     'warm': ['bench.infer_sides', 'ours', *images, *ours, '--out', out('ours', 'warm')]},
+    checked_in = net_dir == NetFiles(variant).net_dir
+    ours_cold = (['caffe_fcn.evaluate.infer', VARIANT, images[0], '--weights', weights] if checked_in
+                 else ours + [images[0]])
+    return {'ours': {'cold': ours_cold + ['--out', out('ours', 'cold')],
+                     'warm': ours + images + ['--out', out('ours', 'warm')]},
             'bare': {'cold': ['bench.infer_sides', 'bare', images[0], *bare, '--out', out('bare', 'cold')],
                      'warm': ['bench.infer_sides', 'bare', *images, *bare, '--out', out('bare', 'warm')]}}
 
@@ -144,8 +147,7 @@ def rows(median):
 
 def main(argv=None):
     parser = common.argument_parser('infer', __doc__)
-    parser.add_argument('--images', type=common.positive_int,
-                        help='images per warm process, at least 3 (default %d)' % FULL['images'])
+    common.add_images(parser, FULL['images'])  # per warm process, at least 3
     argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
@@ -165,4 +167,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    common.run_main(main)
+    common.run_main(main, 'infer')

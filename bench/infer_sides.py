@@ -6,13 +6,11 @@
   ours  caffe_fcn.evaluate.infer.infer on the same images (label PNG with palette + overlay PNG each)
 
     python -m bench.infer_sides bare --deploy P --weights W --mean B G R --score BLOB --out DIR IMAGE...
-    python -m bench.infer_sides ours --net DIR --weights W --out DIR IMAGE...
+    python -m bench.infer_sides ours --variant NAME --net-dir DIR --weights W --out DIR IMAGE...
 
 Each prints a report line: the wall-clock time (time.time()) at which each image's last
 PNG was written, so the parent can take the time between consecutive images (warm per-image time).
 """
-import argparse
-import json
 import os
 import sys
 import time
@@ -20,7 +18,8 @@ import time
 import numpy as np
 from PIL import Image
 
-from bench.peak_rss import REPORT
+from bench.peak_rss import report_line
+from caffe_fcn import cli
 
 
 
@@ -44,35 +43,37 @@ def bare(deploy, weights, mean, score_blob, out_dir, images):
     return written_at
 
 
-def ours(net_dir, weights, out_dir, images):
+def ours(variant, net_dir, weights, out_dir, images):
+    """caffe_fcn.evaluate.infer.infer with the nets of registry `variant` in `net_dir` (e.g. a narrow twin's)."""
     from caffe_fcn.evaluate.infer import infer
     from caffe_fcn.nets.files import NetFiles
     written_at = []
-    infer(NetFiles(net_dir), weights, images, out_dir, say=lambda line: written_at.append(time.time()))
+    infer(NetFiles(variant, net_dir), weights, images, out_dir, say=lambda line: written_at.append(time.time()))
     return written_at
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m bench.infer_sides', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.parser('python -m bench.infer_sides', __doc__, 'python -m bench.infer_sides ours --variant voc-fcn8s '
+                        '--net-dir nets/voc-fcn8s --weights W.caffemodel --out /tmp/out photo.jpg')
     parser.add_argument('side', choices=('bare', 'ours'))
-    parser.add_argument('images', nargs='+')
-    parser.add_argument('--weights', required=True)
-    parser.add_argument('--out', required=True)
+    cli.add_images(parser)
+    cli.add_weights(parser, required=True, help='the caffemodel')
+    cli.add_out(parser, 'the folder for the PNGs', required=True)
     parser.add_argument('--deploy', help='bare: the deploy prototxt')
     parser.add_argument('--mean', type=float, nargs=3, help='bare: the BGR mean')
     parser.add_argument('--score', default='score', help='bare: the score blob (default score)')
-    parser.add_argument('--net', help='ours: the net directory')
+    cli.add_variant(parser, option=True, help='ours: the variant')
+    parser.add_argument('--net-dir', help="ours: the folder of the variant's nets")
     args = parser.parse_args(argv)
     if args.side == 'bare':
         if not args.deploy or not args.mean:
             parser.error('bare needs --deploy and --mean')
         written_at = bare(args.deploy, args.weights, args.mean, args.score, args.out, args.images)
     else:
-        if not args.net:
-            parser.error('ours needs --net')
-        written_at = ours(args.net, args.weights, args.out, args.images)
-    print(REPORT + json.dumps({'written_at': written_at}))
+        if not args.variant or not args.net_dir:
+            parser.error('ours needs --variant and --net-dir')
+        written_at = ours(args.variant, args.net_dir, args.weights, args.out, args.images)
+    print(report_line({'written_at': written_at}))
     sys.stdout.flush()
 
 

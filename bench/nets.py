@@ -5,12 +5,13 @@ import os
 
 import numpy as np
 
+from caffe_fcn import atomic
 from caffe_fcn.backend import select_device
 from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.registry import get_variant
 
 #: Narrow trunk widths for --quick: the same geometry at a tiny fraction of the cost.
-QUICK_WIDTHS = {'vgg16': (4, 8, 8, 16, 16, 32), 'alexnet': (4, 8, 8, 8, 8, 32)}
+QUICK_WIDTHS = {'vgg16': (4, 8, 8, 16, 16, 32), 'alexnet': (4, 8, 8, 8, 8, 32), 'googlenet': (4, 8, 8, 16, 16)}
 
 
 def bench_variant(name, quick=False):
@@ -23,9 +24,7 @@ def write_net(variant, net_name, path):
     """Write net `net_name` of `variant` to `path` (which must not exist) and return `path`."""
     if os.path.exists(path):
         raise FileExistsError('%s already exists; benchmarks write their nets into fresh folders' % path)
-    with open(path, 'w') as f:
-        f.write(str(net_proto(variant, net_name)))
-    return path
+    return atomic.write_text(path, str(net_proto(variant, net_name)))
 
 
 def set_input_size(net, height, width):
@@ -59,9 +58,7 @@ def fill_inputs(net, seed=0):
                 net.blobs[top].data[...] = rng.standard_normal(net.blobs[top].data.shape, dtype=np.float32)
 
 
-def load_net(path, weights=None):
-    """caffe.Net of prototxt `path` in the TEST phase on CPU, with `weights` if given."""
+def load_net(path):
+    """caffe.Net of prototxt `path` in the TEST phase on CPU (weights: caffe_fcn.backend.weights)."""
     caffe = select_device()
-    if weights is None:
-        return caffe.Net(path, caffe.TEST)
-    return caffe.Net(path, caffe.TEST, weights=weights)
+    return caffe.Net(path, caffe.TEST)

@@ -1,7 +1,7 @@
 """Run a module as `python -m MODULE ARGS...` would (or code, as `python -c CODE ARGS...`), then
 report the peak resident set of this program alone, as the last line of its output:
 
-    python -m bench.peak_rss caffe_fcn.evaluate.infer photo.jpg --net nets/voc-fcn8s ...
+    python -m bench.peak_rss caffe_fcn.evaluate.infer voc-fcn8s photo.jpg ...
     python -m bench.peak_rss -c "data = bytearray(2**28)"
 
 The peak is VmHWM of /proc/self/status, which counts the memory mapped since this program was
@@ -17,6 +17,11 @@ import sys
 REPORT = 'BENCH-REPORT '  # the prefix of the lines bench.common.reports reads
 
 
+def report_line(figures):
+    """A line of figures a worker process prints for its parent (bench.common.reports reads it)."""
+    return REPORT + json.dumps(figures)
+
+
 def peak_rss_mib():
     """Peak resident set of this program so far (VmHWM), in MiB."""
     with open('/proc/self/status') as f:
@@ -28,7 +33,7 @@ def peak_rss_mib():
 
 def report():
     sys.stdout.flush()
-    print(REPORT + json.dumps({'peak_rss_mib': peak_rss_mib()}), flush=True)
+    print(report_line({'peak_rss_mib': peak_rss_mib()}), flush=True)
 
 
 def main():

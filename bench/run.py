@@ -6,7 +6,6 @@ reported), then print the README's table of the figures from bench/results/*.jso
 A benchmark that fails is reported at the end (and the exit status is 1); the others still run.
 A missed target is a finding printed with the figures, not a failure.
 """
-import argparse
 import importlib
 import json
 import os
@@ -14,6 +13,7 @@ import subprocess
 import sys
 
 from bench import common
+from caffe_fcn import cli
 
 #: Run order: the log reader first, then the cheap bound, then the costly comparisons.
 BENCHMARKS = ('setup', 'throughput', 'infer', 'solve', 'score')
@@ -34,13 +34,13 @@ def table(names, quick):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m bench.run', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--runs', type=common.positive_int, default=2, help='runs per benchmark (default 2)')
-    parser.add_argument('--quick', action='store_true', help='tiny sizes: a smoke pass, not figures to quote')
+    parser = common.argument_parser('run', __doc__)
     parser.add_argument('--only', type=common.names_from(BENCHMARKS, 'benchmark(s)'), default=list(BENCHMARKS),
                         help='comma-separated benchmarks to run (default: all of %s)' % ', '.join(BENCHMARKS))
-    args = parser.parse_args(argv)
+    return cli.run(parser, lambda args: run(args, argv), argv)
+
+
+def run(args, argv):
     failed = []
     for name in args.only:
         flags = [] if name == 'setup' else ['--runs', str(args.runs)] + (['--quick'] if args.quick else [])

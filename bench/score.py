@@ -58,8 +58,7 @@ def rows(median):
 
 def main(argv=None):
     parser = common.argument_parser('score', __doc__)
-    parser.add_argument('--images', type=common.positive_int, help='fixture images to score (default %d)'
-                        % FULL['images'])
+    common.add_images(parser, FULL['images'])
     argv = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
@@ -72,4 +71,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    common.run_main(main)
+    common.run_main(main, 'score')

@@ -87,7 +87,7 @@ def measure(quick, iterations, size):
     with tempfile.TemporaryDirectory(prefix='bench-solve-') as folder:
         variant = fixture_variant(VARIANT, folder, train_images=1, val_images=1, size=size, quick=quick)
         nets = NetFiles.written(variant, os.path.join(folder, 'nets'))
-        solver, settings = solver_for_run(caffe, nets, os.path.join(folder, 'run'), variant.name, variant.outputs)
+        solver, settings = solver_for_run(caffe, nets, variant.name, variant.outputs)
         randomize(solver.net)
         quiet = lambda line: None
         train_round(solver, variant.outputs, solver.iter + 1, settings.display, quiet)  # warm-up: allocates
@@ -143,4 +143,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    common.run_main(main)
+    common.run_main(main, 'solve')

@@ -19,6 +19,7 @@ import numpy as np
 
 from bench import common
 from bench.flops import net_flops
+from caffe_fcn import atomic
 from bench.nets import bench_variant, fill_inputs, load_net, randomize, set_input_size, write_net
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets.registry import VARIANTS
@@ -55,9 +56,7 @@ def caffe_sgemm_gflops(folder, m, k, positions, repeats=SGEMM_REPEATS):
     n = caffe.NetSpec()
     n.data = caffe.layers.Input(shape=dict(dim=[1, k, 1, positions]))
     n.product = caffe.layers.Convolution(n.data, num_output=m, kernel_size=1, bias_term=False)
-    path = os.path.join(folder, 'sgemm.prototxt')
-    with open(path, 'w') as f:
-        f.write(str(n.to_proto()))
+    path = atomic.write_text(os.path.join(folder, 'sgemm.prototxt'), str(n.to_proto()))
     net = load_net(path)
     randomize(net)
     fill_inputs(net)
@@ -73,9 +72,7 @@ def crop_seconds(folder, channels, big, small, repeats=SGEMM_REPEATS):
     n.crop = caffe.layers.Crop(n.score, n.reference, crop_param=dict(axis=2, offset=(big - small) // 2))
     proto = n.to_proto()
     proto.force_backward = True
-    path = os.path.join(folder, 'crop.prototxt')
-    with open(path, 'w') as f:
-        f.write(str(proto))
+    path = atomic.write_text(os.path.join(folder, 'crop.prototxt'), str(proto))
     net = load_net(path)
     fill_inputs(net)
     net.blobs['crop'].diff[...] = 1
@@ -159,4 +156,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    common.run_main(main)
+    common.run_main(main, 'throughput')

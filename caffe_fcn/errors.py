@@ -4,3 +4,7 @@ fit the net). Entry points print these in one line; anything else is a bug and k
 
 class UserError(Exception):
     """An error whose message names the file, layer or parameter at fault and what to do next."""
+
+
+class OutputExists(UserError, FileExistsError):
+    """A file a command would write is already there: no command replaces one."""

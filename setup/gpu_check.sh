@@ -2,7 +2,7 @@
 # make gpu-check: on a machine with an NVIDIA GPU (driver 580 or newer), from a fresh checkout:
 #   1. make setup, which builds the CUDA Caffe for this machine's GPU (nvidia-smi), with every core
 #   2. the GPU tests and the CUDA build's own tests (tests/test_gpu.py, test_cuda_build.py, test_backend_gpu.py)
-#   3. the GPU benchmark (bench/gpu.py -> bench/results/gpu.json)
+#   3. the GPU benchmark on GPU 0 (bench/gpu.py -> bench/results/gpu.json)
 # then a summary of all three. Each step's full output goes to $OUT_DIR/<step>.log.
 set -uo pipefail
 
@@ -32,7 +32,7 @@ run_step setup env VENV="$VENV" CUDA="${CUDA:-auto}" JOBS="${JOBS:-$(nproc)}" ba
 if [ "${STATUS_OF[setup]}" = 0 ]; then
     run_step tests "$VENV/bin/python" -m pytest -q -rs -p no:cacheprovider \
         tests/test_gpu.py tests/test_cuda_build.py tests/test_backend_gpu.py
-    run_step bench "$VENV/bin/python" -m bench.gpu
+    run_step bench "$VENV/bin/python" -m bench.gpu --gpu 0
 fi
 
 echo

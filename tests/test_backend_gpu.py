@@ -3,7 +3,7 @@ runtime answers as the CUDA runtime API documents (driver version 0 without a dr
 from cudaGetDeviceCount); the real libcudart without a driver is checked in test_cuda_build.py."""
 import pytest
 
-from caffe_fcn.backend.gpu import GpuUnavailable, built_architectures, check_gpu, runs_on
+from caffe_fcn.backend.gpu import DeviceUnavailable, built_architectures, check_gpu, runs_on
 
 CUDA_FLAGS = ['-DCPU_ONLY=OFF', '-DCUDA_ARCH_NAME=Manual', '-DCUDA_ARCH_BIN=75 80 90', '-DCUDA_ARCH_PTX=90']
 ERRORS = {0: 'no error', 35: 'CUDA driver version is insufficient for CUDA runtime version',
@@ -71,18 +71,18 @@ def test_newer_minor_of_the_runtime_runs_on_a_13_0_driver():
      'CUDA 13 supports compute capability 7.5 and newer only, so run without --gpu'),
 ])
 def test_unusable_gpu_is_one_line_naming_the_fix(runtime, gpu, message):
-    with pytest.raises(GpuUnavailable) as err:
+    with pytest.raises(DeviceUnavailable) as err:
         check_gpu(gpu, CUDA_FLAGS, runtime)
     assert message in str(err.value)
     assert '\n' not in str(err.value)
 
 
 def test_cpu_only_build_is_refused_before_any_cuda_call():
-    with pytest.raises(GpuUnavailable, match='built CPU-only: run without --gpu, or build the CUDA one'):
+    with pytest.raises(DeviceUnavailable, match='built CPU-only: run without --gpu, or build the CUDA one'):
         check_gpu(0, ['-DCPU_ONLY=ON'], runtime=object())
 
 
 def test_gpu_the_build_does_not_cover_names_the_setup_that_does():
-    with pytest.raises(GpuUnavailable, match=r'compute capability 8\.6, but this Caffe was built for sm_90 '
+    with pytest.raises(DeviceUnavailable, match=r'compute capability 8\.6, but this Caffe was built for sm_90 '
                                              r'\(PTX none\): run make setup CUDA=1 CUDA_ARCHS="86"'):
         check_gpu(0, ['-DCPU_ONLY=OFF', '-DCUDA_ARCH_BIN=90'], FakeRuntime(capability=(8, 6)))

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from bench import common
+from bench.peak_rss import report_line
 from bench.setup import read_setup_log, setup_figures
 
 
@@ -54,7 +55,7 @@ def test_child_peak_rss_is_its_own_not_its_fat_parents():
 
 
 def test_module_runs_with_its_arguments_and_reports_merge():
-    child = common.run_module('-c', 'import sys; from bench.common import report_line; '
+    child = common.run_module('-c', 'import sys; from bench.peak_rss import report_line; '
                                     'print(report_line({"args": sys.argv[1:]}))', 'one', 2)
     assert child.report['args'] == ['one', '2']
     assert child.report['peak_rss_mib'] == child.peak_rss_mib > 0
@@ -66,7 +67,7 @@ def test_failing_child_reports_its_output():
 
 
 def test_report_lines_merge_and_their_absence_is_named():
-    out = 'noise\n' + common.report_line({'seconds': 1.5}) + '\n' + common.report_line({'peak': 2}) + '\n'
+    out = 'noise\n' + report_line({'seconds': 1.5}) + '\n' + report_line({'peak': 2}) + '\n'
     assert common.reports(out, 'worker') == {'seconds': 1.5, 'peak': 2}
     with pytest.raises(common.BenchError, match='worker printed no BENCH-REPORT'):
         common.reports('noise\n', 'worker')

@@ -27,7 +27,7 @@ def test_bare_baseline_and_caffe_fcn_infer_write_the_same_labels(tmp_path):
 
     bare_times = bare(os.path.join(net_dir, 'deploy.prototxt'), str(tmp_path / 'w.caffemodel'),
                       variant.data['val'].params['mean'], 'score', str(tmp_path / 'bare'), [str(image)])
-    our_times = ours(net_dir, str(tmp_path / 'w.caffemodel'), str(tmp_path / 'ours'), [str(image)])
+    our_times = ours(variant, net_dir, str(tmp_path / 'w.caffemodel'), str(tmp_path / 'ours'), [str(image)])
 
     bare_label = np.array(Image.open(tmp_path / 'bare' / 'photo.png'))
     our_label = load_label_png(str(tmp_path / 'ours' / 'photo.png'))

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from caffe_builds import CUDA_VENV, gpu_count, run_python, site_packages, venv_with
+from caffe_fcn.cli import USER_ERROR
 from caffe_fcn.nets.registry import VARIANTS
 from caffe_fcn.paths import ROOT
 
@@ -55,18 +56,18 @@ def test_nccl_unique_id_has_all_128_bytes():
 
 
 @pytest.mark.parametrize('command', [
-    ['-m', 'caffe_fcn.train.solve', 'nets/voc-fcn32s', '--gpu', '0'],
-    ['-m', 'caffe_fcn.train.solve', 'nets/voc-fcn32s', '--gpus', '0,1'],
+    ['-m', 'caffe_fcn.train.solve', 'voc-fcn32s', '--gpu', '0'],
+    ['-m', 'caffe_fcn.train.solve', 'voc-fcn32s', '--gpus', '0,1'],
     ['-m', 'caffe_fcn.train.chain', 'voc-fcn8s', '--gpu', '0'],
-    ['-m', 'caffe_fcn.evaluate.score', '--net', 'nets/voc-fcn8s', '--weights', 'none.caffemodel', '--gpu', '0'],
-    ['-m', 'caffe_fcn.evaluate.infer', 'none.jpg', '--net', 'nets/voc-fcn8s', '--weights', 'none.caffemodel',
-     '--out', 'none', '--gpu', '0'],
+    ['-m', 'caffe_fcn.evaluate.score', 'voc-fcn8s', '--weights', 'none.caffemodel', '--gpu', '0'],
+    ['-m', 'caffe_fcn.evaluate.infer', 'voc-fcn8s', 'none.jpg', '--weights', 'none.caffemodel', '--out', 'none',
+     '--gpu', '0'],
 ], ids=['solve', 'solve-gpus', 'chain', 'score', 'infer'])
 def test_gpu_flag_without_a_usable_gpu_is_one_line_not_an_abort(command):
     if gpu_count(CUDA):
         pytest.skip('this machine has a GPU the CUDA build can use')
     run = run_python(CUDA, command, timeout=300)
-    assert run.returncode == 1, (run.returncode, run.stderr)  # Caffe's own check would abort: 134
+    assert run.returncode == USER_ERROR, (run.returncode, run.stderr)  # Caffe's own check would abort: 134
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1, run.stderr
     assert re.search(r'GPU 0 requested, but (no NVIDIA driver is installed|the NVIDIA driver supports CUDA|'

@@ -20,6 +20,7 @@ from caffe_fcn.data.__main__ import main
 from caffe_fcn.data.fetch import FetchError, download, fetch, verifier
 from caffe_fcn.data.fixtures import write_siftflow, write_voc
 from caffe_fcn.data.sources import DATASETS, WEIGHTS, Checksum, Source
+from cli_support import assert_user_error
 from data_net import data_net
 
 PAYLOAD = bytes(range(256)) * 1200  # 300 KiB
@@ -192,14 +193,12 @@ def test_unreachable_server_is_one_line_naming_the_url_and_the_manual_alternativ
     assert not os.path.exists(tmp_path / 'downloads')
 
 
-def test_cli_prints_one_error_line_and_exits_1_when_offline(tmp_path, monkeypatch, capsys):
+def test_cli_prints_one_error_line_and_exits_2_when_offline(tmp_path, monkeypatch, capsys):
     offline = Source('voc2011', closed_port_url(), 'data/pascal/downloads/VOCtrainval.tar', marker=('JPEGImages',),
                      place=(('', 'data/pascal/VOC2011'),))
     monkeypatch.setitem(DATASETS, 'voc', (offline,))
     monkeypatch.setattr(paths, 'ROOT', str(tmp_path))
-    assert main(['fetch', 'voc']) == 1
-    err = capsys.readouterr().err
-    assert err.count('\n') == 1 and err.startswith('error: cannot reach http://127.0.0.1:')
+    assert_user_error(main(['fetch', 'voc']), capsys, 'python -m caffe_fcn.data', '^cannot reach http://127.0.0.1:')
 
 
 def tar_bytes(folder, arcname, mode='w'):
@@ -302,8 +301,8 @@ def test_half_installed_dataset_is_refused(tmp_path):
 def caffemodel_bytes(*layer_names):
     caffe_pb2 = import_caffe().proto.caffe_pb2
     net = caffe_pb2.NetParameter(name='toy')
-    for name in layer_names:
-        net.layer.add(name=name, type='Convolution')
+    for name in layer_names:  # each with a 1x1x1x1 weight, as every layer a check names has parameters
+        net.layer.add(name=name, type='Convolution').blobs.add(data=[0.5]).shape.dim.extend([1, 1, 1, 1])
     return net.SerializeToString()
 
 
@@ -336,3 +335,29 @@ def test_sources_table_checksums_are_well_formed_and_every_entry_has_a_make_targ
         assert re.search(r'\bdata-%s\b' % name, makefile), name
     for name in WEIGHTS:
         assert re.search(r'\bweights-%s\b' % name, makefile), name
+
+
+def test_make_weights_googlenet_fetches_and_checks_the_readmes_sha1(tmp_path, monkeypatch, capsys):
+    """`make weights-googlenet` (python -m caffe_fcn.data weights googlenet) against a local server:
+    bytes that do not hash to the SHA-1 of Caffe's models/bvlc_googlenet/readme.md are refused and
+    deleted; once they do (the checksum swapped for the fixture's), the file lands in weights/."""
+    import dataclasses
+    source = WEIGHTS['googlenet']
+    assert source.checksum == Checksum('sha1', '405fc5acd08a3bb12de8ee5e23a96bec22f08204')
+    assert (source.url, source.download_to) == ('http://dl.caffe.berkeleyvision.org/bvlc_googlenet.caffemodel',
+                                                'weights/bvlc_googlenet.caffemodel')
+    monkeypatch.setattr(paths, 'ROOT', str(tmp_path))
+    payload = caffemodel_bytes('conv1/7x7_s2', 'inception_5b/1x1', 'loss3/classifier')
+    with Server({'/bvlc_googlenet.caffemodel': payload}) as server:
+        monkeypatch.setitem(WEIGHTS, 'googlenet', dataclasses.replace(source, url=server.url('/bvlc_googlenet.caffemodel')))
+        assert_user_error(main(['weights', 'googlenet']), capsys, 'python -m caffe_fcn.data',
+                          'does not match its published sha1 .*expected 405fc5acd08a3bb12de8ee5e23a96bec22f08204')
+        assert not os.path.exists(tmp_path / 'weights' / 'bvlc_googlenet.caffemodel')
+        monkeypatch.setitem(WEIGHTS, 'googlenet', dataclasses.replace(
+            WEIGHTS['googlenet'], checksum=checksum('sha1', payload)))
+        assert main(['weights', 'googlenet']) == 0
+    assert (tmp_path / 'weights' / 'bvlc_googlenet.caffemodel').read_bytes() == payload
+    monkeypatch.setitem(WEIGHTS, 'googlenet', dataclasses.replace(source, url=closed_port_url()))
+    (tmp_path / 'weights' / 'bvlc_googlenet.caffemodel').unlink()
+    assert_user_error(main(['weights', 'googlenet']), capsys, 'python -m caffe_fcn.data',
+                      'cannot reach .*put it at %s' % re.escape(str(tmp_path / 'weights' / 'bvlc_googlenet.caffemodel')))

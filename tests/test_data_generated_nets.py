@@ -12,7 +12,7 @@ from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.registry import VARIANTS
 from data_net import caffe
 
-NARROW = {'vgg16': (4, 4, 4, 4, 4, 8), 'alexnet': (4, 4, 4, 4, 4, 8)}
+NARROW = {'vgg16': (4, 4, 4, 4, 4, 8), 'alexnet': (4, 4, 4, 4, 4, 8), 'googlenet': (4, 4, 4, 4, 8)}
 
 
 @pytest.fixture(scope='module')

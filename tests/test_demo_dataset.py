@@ -101,13 +101,13 @@ def test_existing_dataset_is_kept_or_refused_never_overwritten(small, tmp_path):
     stamp = os.path.getmtime(os.path.join(small, 'dataset.json'))
     dataset.generate(small, seed=7, train=6, val=3, log=lambda text: None)  # same parameters: kept
     assert os.path.getmtime(os.path.join(small, 'dataset.json')) == stamp
-    with pytest.raises(dataset.DemoDataError, match='made with'):
+    with pytest.raises(dataset.DemoError, match='made with'):
         dataset.generate(small, seed=8, train=6, val=3)
     other = tmp_path / 'other'
     other.mkdir()
     (other / 'notes.txt').write_text('mine')
-    with pytest.raises(dataset.DemoDataError, match='holds no demo dataset'):
+    with pytest.raises(dataset.DemoError, match='holds no demo dataset'):
         dataset.generate(str(other))
     assert (other / 'notes.txt').read_text() == 'mine'
-    with pytest.raises(dataset.DemoDataError, match='make demo-data'):
+    with pytest.raises(dataset.DemoError, match='make demo-data'):
         dataset.read_manifest(str(tmp_path / 'absent'))

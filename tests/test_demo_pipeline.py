@@ -13,6 +13,7 @@ from caffe_fcn.demo import dataset, pipeline, report
 from caffe_fcn.demo.__main__ import main
 from caffe_fcn.demo.config import FAST
 from caffe_fcn.evaluate.published import METRICS
+from cli_support import assert_user_error
 
 STAGES = ('demo-fcn32s', 'demo-fcn16s', 'demo-fcn8s')
 
@@ -93,14 +94,14 @@ def test_report_shows_every_model_the_paper_labelled_as_another_dataset_and_the_
 def test_a_second_run_into_the_same_folder_is_refused_and_changes_nothing(demo, capsys):
     data, out, _ = demo
     before = sorted(os.listdir(out))
-    with pytest.raises(SystemExit, match='already holds a demo run'):
-        main(['run', '--fast', '--data', data, '--out', out])
+    assert_user_error(main(['run', '--fast', '--data', data, '--out', out]), capsys, 'python -m caffe_fcn.demo',
+                      'already holds a demo run')
     assert sorted(os.listdir(out)) == before
 
 
-def test_ablation_without_a_demo_run_says_what_to_run_first(tmp_path):
-    with pytest.raises(SystemExit, match='run the demo first'):
-        main(['ablation', '--fast', '--data', str(tmp_path / 'data'), '--out', str(tmp_path / 'runs')])
+def test_ablation_without_a_demo_run_says_what_to_run_first(tmp_path, capsys):
+    status = main(['ablation', '--fast', '--data', str(tmp_path / 'data'), '--out', str(tmp_path / 'runs')])
+    assert_user_error(status, capsys, 'python -m caffe_fcn.demo', 'run the demo first')
 
 
 def test_a_second_run_with_the_same_seed_repeats_every_score(demo, tmp_path):
@@ -113,3 +114,19 @@ def test_a_second_run_with_the_same_seed_repeats_every_score(demo, tmp_path):
         untimed = lambda rounds: [{k: v for k, v in r['scores']['semantic'].items() if k != 'seconds'} for r in rounds]
         assert untimed(first) == untimed(second)
         assert [r['train_loss'] for r in first] == [r['train_loss'] for r in second]
+
+
+def test_a_model_the_demo_trained_is_used_by_infer_and_score_through_its_net_folder(demo, tmp_path, capsys):
+    """runs/demo/nets/demo-fcn8s names the demo's variant (its variant.json); no nets are copied."""
+    from caffe_fcn.evaluate import infer, score
+    data, out, _ = demo
+    nets, weights = os.path.join(out, 'nets', 'demo-fcn8s'), os.path.join(out, 'demo-fcn8s', 'demo-fcn8s.caffemodel')
+    image = os.path.join(data, 'JPEGImages', dataset.image_ids('val', 1)[0] + '.jpg')
+    assert infer.main([nets, image, '--weights', weights, '--out', str(tmp_path / 'labels')]) == 0
+    ours = load_label_png(str(tmp_path / 'labels' / os.path.basename(image).replace('.jpg', '.png')))
+    theirs = load_label_png(os.path.join(pipeline.paths(out)['overlays'], os.path.basename(image).replace('.jpg', '.png')))
+    assert (ours == theirs).all()  # the demo's own overlays step, by the same model
+    assert score.main([nets, '--weights', weights, '--out', str(tmp_path / 'scores')]) == 0
+    logged = metrics_log.read(str(tmp_path / 'scores' / 'metrics.jsonl'))[-1]['scores']['semantic']
+    last_round = metrics_log.rounds(metrics_log.read(os.path.join(out, 'demo-fcn8s', 'metrics.jsonl')))[-1]
+    assert logged['mean_iu'] == pytest.approx(last_round['scores']['semantic']['mean_iu'], rel=1e-5)

@@ -60,7 +60,7 @@ def test_crop_sampler_refuses_a_split_with_one_class(tmp_path):
 
 
 def test_he_init_has_the_he_scale_first_layer_divided_by_pixel_scale_and_leaves_score_layers():
-    net = net_from_proto(ilsvrc.convolutionalised('vgg16', widths=(8, 8, 16, 16, 16, 32), classes=5, size=64))
+    net = net_from_proto(ilsvrc.convolutionalized('vgg16', widths=(8, 8, 16, 16, 16, 32), classes=5, size=64))
     names = random_init.trunk_layers(net, stop_before='fc8')
     assert names[0] == 'conv1_1' and names[-1] == 'fc7' and 'fc8' not in names
     random_init.he_init(net, names, seed=1)

@@ -9,13 +9,14 @@ import pytest
 from PIL import Image
 
 import train_fixtures
+from cli_support import assert_user_error
 from caffe_fcn.evaluate import compare, score as score_cli
 from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
 from caffe_fcn.data.fixtures import write_siftflow
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.evaluate.score import ScoreError, score
-from caffe_fcn.backend.weights import save_weights
+from caffe_fcn.backend.weights import read_weights, save_weights
 from caffe_fcn.surgery.stages import init_variant
 
 caffe = select_device()
@@ -25,7 +26,7 @@ def random_test_net(tmp_path, variant, seed=0):
     """The twin's test net: random trunk, random score layers (so predictions vary), bilinear deconvolutions."""
     nets = NetFiles.written(variant, str(tmp_path / 'nets'))
     net = caffe.Net(nets.proto(variant.test_split), caffe.TEST)
-    init_variant(variant, net, [train_fixtures.random_fcn_trunk(tmp_path / 'trunk.caffemodel', seed=seed)])
+    init_variant(variant, net, [read_weights(train_fixtures.random_fcn_trunk(tmp_path / 'trunk.caffemodel', seed=seed))])
     rng = np.random.RandomState(seed)
     for name in net.params:
         if name.startswith('score'):
@@ -130,30 +131,37 @@ def test_random_split_missing_blob_and_wrong_class_count_are_clear_errors(tmp_pa
         score(train_net, variant.outputs)
 
 
-def test_score_cli_scores_a_caffemodel_on_a_chosen_split_and_logs_it_for_compare(tmp_path, capsys):
+def test_score_cli_scores_a_caffemodel_on_a_chosen_split_and_logs_it_for_compare(tmp_path, capsys, monkeypatch):
     fixture = train_fixtures.voc_fixture(tmp_path / 'VOC')
     variant = train_fixtures.voc_twin('voc-fcn32s', fixture)
     nets, net = random_test_net(tmp_path, variant)
     weights = save_weights(net, str(tmp_path / 'model.caffemodel'))
-    net_dir = tmp_path / 'voc-fcn32s'  # a net folder named like the variant, holding the twin's nets
-    NetFiles.written(variant, str(net_dir))
-    log = str(tmp_path / 'scores.jsonl')
-    score_cli.main(['--net', str(net_dir), '--weights', weights, '--split', 'test', '--log', log])
+    # The CLI reads nets/voc-fcn32s; here the twin's files stand in for the registered variant's.
+    monkeypatch.setattr(score_cli, 'NetFiles', lambda v: NetFiles(v, nets.net_dir))
+    out_dir = tmp_path / 'scored'
+    assert score_cli.main(['voc-fcn32s', '--weights', weights, '--split', 'test', '--out', str(out_dir),
+                           '--save-predictions']) == 0
     out = capsys.readouterr().out
     assert out.startswith('voc-fcn32s on test, weights %s\nsemantic: pixel accuracy ' % weights)
-    (record,) = metrics_log.read(log)
+    (record,) = metrics_log.read(str(out_dir / 'metrics.jsonl'))
     assert (record['event'], record['split'], record['scores']['semantic']['images']) == ('score', 'test', 3)
-    compare.main([log])
+    assert sorted(os.listdir(out_dir / 'predictions')) == sorted(i + '.png' for i in fixture.splits['test'])
+    compare.main([str(out_dir)])
     assert 'no published number for voc-fcn32s (semantic) on test' in capsys.readouterr().out
-    with pytest.raises(SystemExit, match='weights file .*absent.caffemodel does not exist'):
-        score_cli.main(['--net', str(net_dir), '--weights', str(tmp_path / 'absent.caffemodel')])
+    prog = 'python -m caffe_fcn.evaluate.score'
+    status = score_cli.main(['voc-fcn32s', '--weights', str(tmp_path / 'absent.caffemodel')])
+    assert_user_error(status, capsys, prog, 'weights file .*absent.caffemodel does not exist')
+    status = score_cli.main(['voc-fcn32s', '--weights', weights, '--split', 'test', '--out', str(out_dir),
+                             '--save-predictions'])
+    assert_user_error(status, capsys, prog, r'prediction file\(s\) already exist.*not overwriting')
 
     # The same weights as an HDF5 snapshot (what runs write) score the same; a misfit is named.
     net.save_hdf5(str(tmp_path / 'model.caffemodel.h5'))
-    score_cli.main(['--net', str(net_dir), '--weights', str(tmp_path / 'model.caffemodel.h5'), '--split', 'test'])
+    score_cli.main(['voc-fcn32s', '--weights', str(tmp_path / 'model.caffemodel.h5'), '--split', 'test'])
     assert capsys.readouterr().out.splitlines()[1:] == out.splitlines()[1:-1]  # all but 'appended to ...'
     wide = dataclasses.replace(variant, widths=(4, 4, 8, 8, 8, 32))
     wide_net = caffe.Net(NetFiles.written(wide, str(tmp_path / 'wide')).proto('deploy'), caffe.TEST)
     wide_net.save_hdf5(str(tmp_path / 'wide.caffemodel.h5'))
-    with pytest.raises(SystemExit, match=r"wide.caffemodel.h5: layer 'fc6' holds blobs of shapes \[\(32, 8, 7, 7\), \(32,\)\]"):
-        score_cli.main(['--net', str(net_dir), '--weights', str(tmp_path / 'wide.caffemodel.h5')])
+    status = score_cli.main(['nets/voc-fcn32s', '--weights', str(tmp_path / 'wide.caffemodel.h5')])
+    assert_user_error(status, capsys, prog,
+                      r"wide.caffemodel.h5: layer 'fc6' holds blobs of shapes \[\(32, 8, 7, 7\), \(32,\)\]")

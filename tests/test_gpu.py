@@ -12,12 +12,12 @@ import train_fixtures
 import twin_arrays
 from bench.nets import fill_inputs, randomize, set_input_size, write_net
 from caffe_fcn.backend import build_flags, select_device
-from caffe_fcn.backend.gpu import GpuUnavailable, Runtime, check_gpu, cudart_path
+from caffe_fcn.backend.gpu import DeviceUnavailable, Runtime, check_gpu, cudart_path
 from caffe_fcn.backend.weights import read_weights
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import VARIANTS, get_variant
 from caffe_fcn.train import metrics_log, multigpu
-from caffe_fcn.train.run_folder import snapshot_states
+from caffe_fcn.train.snapshots import snapshot_states
 from caffe_fcn.train.solve import train
 
 
@@ -25,7 +25,7 @@ def gpu_problem():
     """Why these tests cannot run here, or None."""
     try:
         check_gpu(0, build_flags())
-    except GpuUnavailable as err:
+    except DeviceUnavailable as err:
         return str(err)
     return None
 
@@ -122,7 +122,7 @@ def test_one_rank_nccl_training_equals_single_gpu_training(solve_setup, tmp_path
     the digest check) and must leave the weights --gpu 0 leaves."""
     variant, nets, trunk = solve_setup
     single = train(variant, nets, str(tmp_path / 'single'), weights=[trunk], gpu=0, **QUIET)
-    ranked = multigpu.train_on_gpus([0], variant, nets, str(tmp_path / 'nccl'), weights=[trunk])
+    ranked = multigpu.train_on_gpus([0], variant, nets, out_dir=str(tmp_path / 'nccl'), weights=[trunk])
     a, b = read_weights(single), read_weights(ranked)
     assert list(a) == list(b)
     for name in a:
@@ -137,7 +137,7 @@ def test_two_gpu_nccl_training_runs_and_the_ranks_stay_in_sync(solve_setup, tmp_
     """train_on_gpus compares the ranks' final weight digests and raises if they differ."""
     variant, nets, trunk = solve_setup
     run = str(tmp_path / 'run')
-    final = multigpu.train_on_gpus([0, 1], variant, nets, run, weights=[trunk])
+    final = multigpu.train_on_gpus([0, 1], variant, nets, out_dir=run, weights=[trunk])
     log = metrics_log.read(os.path.join(run, 'metrics.jsonl'))
     assert [r['event'] for r in log] == ['start', 'round', 'round']
     assert os.path.isfile(final)

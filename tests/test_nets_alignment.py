@@ -18,7 +18,7 @@ import pytest
 
 from caffe_fcn.backend import net_from_proto
 from caffe_fcn.nets import build
-from caffe_fcn.nets.registry import VARIANTS, get_variant
+from caffe_fcn.nets.registry import STAGES, VARIANTS, get_variant
 
 HEIGHT, WIDTH = 576, 640  # large enough that the centre sees no padding (fc7 sees 404 px)
 EPS = 1e-3  # input scale: keeps AlexNet's LRN within 3e-5 of the identity
@@ -27,7 +27,7 @@ CENTRE = 40  # check a (2*CENTRE)^2 block around the image centre: every phase o
 
 def twin(variant):
     return dataclasses.replace(
-        variant, widths=(4,) * 6,
+        variant, widths=(4,) * STAGES[variant.trunk],
         outputs=tuple(dataclasses.replace(o, classes=2) for o in variant.outputs))
 
 
@@ -123,7 +123,7 @@ def test_every_score_path_returns_the_input_coordinate_unshifted(name):
     assert max(errors.values()) < 0.05, errors
 
 
-@pytest.mark.parametrize('name', ['voc-fcn8s', 'voc-fcn-alexnet'])
+@pytest.mark.parametrize('name', ['voc-fcn8s', 'voc-fcn-alexnet', 'voc-fcn-googlenet'])
 def test_a_crop_one_pixel_off_is_caught(name):
     variant = twin(get_variant(name))
     proto = build.net_proto(variant, 'deploy')

@@ -8,6 +8,7 @@ import pytest
 from caffe_fcn.backend import net_from_proto
 from caffe_fcn.nets import build
 from caffe_fcn.nets.registry import VARIANTS, get_variant
+from nets_support import with_input_layers
 
 # Input sizes (height, width) for the score-shape sweep: tiny, odd, prime, non-square, large.
 SIZES = [(1, 1), (1, 500), (7, 13), (31, 32), (33, 65), (64, 64), (101, 3), (187, 333),
@@ -21,7 +22,7 @@ def test_training_net_runs_and_its_zero_init_loss_is_log_classes_per_labelled_pi
     averages over the labelled ones."""
     v = get_variant(name)
     height, width = 24, 20
-    net = net_from_proto(build.with_input_layers(v, build.net_proto(v, v.train_split), height, width))
+    net = net_from_proto(with_input_layers(v, build.net_proto(v, v.train_split), height, width))
     for out in v.outputs:
         net.blobs[out.label].data[...] = 0
         net.blobs[out.label].data[0, 0, :3] = 255
@@ -37,7 +38,7 @@ def test_training_net_runs_and_its_zero_init_loss_is_log_classes_per_labelled_pi
 @pytest.mark.parametrize('name', sorted(VARIANTS))
 def test_testing_net_instantiates(name):
     v = get_variant(name)
-    net = net_from_proto(build.with_input_layers(v, build.net_proto(v, v.test_split), 8, 8))
+    net = net_from_proto(with_input_layers(v, build.net_proto(v, v.test_split), 8, 8))
     assert [o.loss for o in v.outputs] == [b for b in net.outputs]
 
 
@@ -69,10 +70,29 @@ def parameter_counts(net):
 # score_pool3 (256 x 21 + 21) and 2 x (21 x 21 x 4 x 4) + 21 x 21 x 16 x 16 of deconvolutions:
 # 134,489,759, the reference's "134.5M". CaffeNet (60,965,224) the same way: 56,954,261, "57M",
 # plus its 63x63 deconvolution (1,750,329).
+# BVLC GoogLeNet's deploy.prototxt (Caffe's models/bvlc_googlenet) holds 6,998,552 parameters; FCN
+# drops loss3/classifier (1024 x 1000 + 1000) and adds score_fr (1024 x 21 + 21): 5,995,077, the
+# paper's "6M" (CVPR Table 1), plus the 63x63 deconvolution (21 x 21 x 63 x 63 = 1,750,329).
 @pytest.mark.parametrize('name, learned, total', [
     ('voc-fcn32s', 134346581, 136152917),
     ('voc-fcn8s', 134362751, 134489759),
     ('voc-fcn-alexnet', 56954261, 58704590),
+    ('voc-fcn-googlenet', 5995077, 7745406),
 ])
 def test_parameter_counts_are_fcns(name, learned, total):
     assert parameter_counts(net_from_proto(build.net_proto(get_variant(name), 'deploy'))) == (learned, total)
+
+
+@pytest.mark.parametrize('name, paper_millions', [('voc-fcn-alexnet', 57), ('voc-fcn32s', 134),
+                                                  ('voc-fcn-googlenet', 6)])
+def test_learned_parameters_round_to_cvpr_table_1(name, paper_millions):
+    learned, _ = parameter_counts(net_from_proto(build.net_proto(get_variant(name), 'deploy')))
+    assert round(learned / 1e6) == paper_millions
+
+
+def test_googlenet_classifier_has_bvlc_googlenets_parameter_count():
+    """Our BVLC GoogLeNet deploy classifier (what its caffemodel loads into) counts as Caffe counts
+    models/bvlc_googlenet/deploy.prototxt: 6,998,552."""
+    from caffe_fcn.nets import ilsvrc
+    net = net_from_proto(ilsvrc.classifier('googlenet'))
+    assert sum(int(np.prod(b.data.shape)) for blobs in net.params.values() for b in blobs) == 6998552

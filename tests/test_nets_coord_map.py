@@ -5,6 +5,7 @@ import pytest
 from caffe import coord_map as caffe_coord_map
 
 from caffe_fcn.nets import heads, layers, trunks
+from caffe_fcn.nets.registry import STAGES
 from caffe_fcn.nets.coord_map import CoordMap, crop_offset, top_map
 from nets_support import caffe
 
@@ -14,7 +15,7 @@ L = caffe.layers
 def fcn(trunk, head):
     n = caffe.NetSpec()
     n.data = L.Input(shape=dict(dim=[1, 3, 64, 64]))
-    fc7 = trunks.TRUNKS[trunk](n, n.data, widths=(4,) * 6)
+    fc7 = trunks.TRUNKS[trunk](n, n.data, widths=(4,) * STAGES[trunk])
     n.score_fr = layers.score(fc7, 5)
     heads.upsample_head(n, n.score_fr, head, 5, n.data, 'score', trunk=trunk)
     return n
@@ -30,6 +31,7 @@ def offsets(n):
     ('vgg16', '8s', {'score_pool4c': 5, 'score_pool3c': 9, 'score': 31}),
     ('vgg16', '8s-atonce', {'score_pool4c': 5, 'score_pool3c': 9, 'score': 31}),
     ('alexnet', '32s', {'score': 18}),
+    ('googlenet', '32s', {'score': 98}),  # no reference: by hand below
 ])
 def test_crop_offsets_equal_the_reference_releases(trunk, head, expected):
     assert offsets(fcn(trunk, head)) == expected
@@ -52,6 +54,23 @@ def test_vgg16_pool5_map_by_hand():
     trunks.vgg16(n, n.data, widths=(4,) * 6)
     assert top_map(n.pool5) == CoordMap(Fraction(1, 32), Fraction(167, 64))
     assert top_map(n.relu1_1) == CoordMap(1, 99)
+
+
+def test_googlenet_map_and_offset_by_hand():
+    # conv1/7x7_s2 (k7 s2 p100): x -> (x + 100 - 3) / 2; each 3x3 stride-2 pool: x -> (x - 1) / 2;
+    # every inception branch keeps the grid (1x1, 3x3 pad 1, 5x5 pad 2, 3x3 stride-1 pool pad 1),
+    # so its Concat is the identity. Four pools: 97/2 -> 95/4 -> 91/8 -> 83/16 -> 67/32. A 64-pixel
+    # deconvolution (32y + 31.5) would land at x + 98.5, half a pixel off; the 63-pixel one at x + 98.
+    n = caffe.NetSpec()
+    n.data = L.Input(shape=dict(dim=[1, 3, 64, 64]))
+    top = trunks.googlenet(n, n.data, widths=(4,) * 5)
+    assert top_map(n['inception_3a/output']) == CoordMap(Fraction(1, 8), Fraction(91, 8))
+    assert top_map(top) == CoordMap(Fraction(1, 32), Fraction(67, 32))
+    n.score_fr = layers.score(top, 5)
+    n.up64 = layers.upsample(n.score_fr, 5, 64, 32)
+    with pytest.raises(ValueError, match="offset would be 197/2"):
+        layers.crop(n, n.up64, n.data)
+    assert offsets(fcn('googlenet', '32s')) == {'score': 98}
 
 
 def test_concat_of_inputs_is_the_identity():

@@ -10,7 +10,7 @@ import pytest
 from caffe_fcn.backend import net_from_proto
 from caffe_fcn.data import fixtures
 from caffe_fcn.nets import build
-from caffe_fcn.nets.registry import VARIANTS, get_variant
+from caffe_fcn.nets.registry import STAGES, VARIANTS, get_variant
 
 
 @pytest.fixture(scope='module')
@@ -30,7 +30,8 @@ def datasets(tmp_path_factory):
 
 @pytest.mark.parametrize('name', sorted(VARIANTS))
 def test_training_and_testing_nets_run_on_their_datasets_format(name, datasets):
-    variant = dataclasses.replace(get_variant(name), widths=(4,) * 6)
+    variant = get_variant(name)
+    variant = dataclasses.replace(variant, widths=(4,) * STAGES[variant.trunk])
     for net_name in (variant.train_split, variant.test_split):
         proto = build.net_proto(variant, net_name)
         python = proto.layer[0].python_param

@@ -3,6 +3,7 @@ import os
 
 import pytest
 
+from caffe_fcn.errors import OutputExists
 from caffe_fcn.nets import generate
 from caffe_fcn.nets.__main__ import main
 from caffe_fcn.nets.registry import VARIANTS, get_variant
@@ -39,7 +40,7 @@ def test_write_refuses_to_overwrite_a_file_it_did_not_generate(tmp_path):
     solver = tmp_path / 'solvers/voc-fcn32s.prototxt'
     solver.parent.mkdir()
     solver.write_text('base_lr: 1e-3  # my own experiment\n')
-    with pytest.raises(ValueError, match='voc-fcn32s.prototxt exists and was not generated'):
+    with pytest.raises(OutputExists, match='voc-fcn32s.prototxt exists and was not generated'):
         generate.write([v], root=tmp_path)
     assert solver.read_text() == 'base_lr: 1e-3  # my own experiment\n'
     assert not (tmp_path / 'nets').exists()

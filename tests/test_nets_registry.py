@@ -4,7 +4,7 @@ import dataclasses
 import pytest
 
 from caffe_fcn.nets import trunks
-from caffe_fcn.nets.registry import INIT_KINDS, VARIANTS, Init, get_variant
+from caffe_fcn.nets.registry import INIT_KINDS, VARIANTS, Init, VariantError, get_variant
 from nets_support import caffe
 
 
@@ -41,13 +41,20 @@ def test_unknown_variant_lists_the_known_ones():
 
 def test_every_init_names_a_known_kind_and_its_sources_exist():
     for v in VARIANTS.values():
-        assert v.init.kind in INIT_KINDS
+        assert v.init.kind in INIT_KINDS and isinstance(v.init.sources, tuple)
         if v.init.kind == 'ilsvrc':
-            assert v.init.source == '%s-fcn' % v.trunk
+            assert v.init.sources == ('%s-fcn' % v.trunk,) and v.init.upstream == ()
         if v.init.kind == 'stage':
-            source = get_variant(v.init.source)
+            (source,) = [get_variant(s) for s in v.init.upstream]
             assert (source.dataset, source.trunk, source.outputs) == (v.dataset, v.trunk, v.outputs)
         if v.init.kind == 'streams':
-            sources = [get_variant(s) for s in v.init.source]
+            sources = [get_variant(s) for s in v.init.upstream]
             assert [s.data[s.train_split].params['tops'][0] for s in sources] == \
                 [i.name for i in v.inputs]
+
+
+def test_an_init_with_the_wrong_number_of_sources_is_refused():
+    with pytest.raises(VariantError, match="'voc-fcn8s': init 'stage' starts from one source, got voc-fcn32s, voc-fcn16s"):
+        dataclasses.replace(get_variant('voc-fcn8s'), init=Init('stage', ('voc-fcn32s', 'voc-fcn16s')))
+    with pytest.raises(VariantError, match="init 'streams' starts from one source per input, got nyud-fcn32s-color "):
+        dataclasses.replace(get_variant('nyud-fcn32s-color-hha'), init=Init('streams', 'nyud-fcn32s-color'))

@@ -50,6 +50,42 @@ drop6:Dropout
 fc7:Convolution k1 s1 p0 n4096
 drop7:Dropout
 """
+# BVLC GoogLeNet's deploy.prototxt (Caffe's models/bvlc_googlenet), transcribed: the stem, then per
+# inception module its 1x1, 3x3_reduce, 3x3, 5x5_reduce, 5x5 and pool_proj widths; its average
+# pooling, classifier and auxiliary classifiers are not part of the FCN.
+GOOGLENET_STEM = """\
+conv1/7x7_s2:Convolution k7 s2 p100 n64
+pool1/3x3_s2:Pooling MAX k3 s2
+pool1/norm1:LRN
+conv2/3x3_reduce:Convolution k1 s1 p0 n64
+conv2/3x3:Convolution k3 s1 p1 n192
+conv2/norm2:LRN
+pool2/3x3_s2:Pooling MAX k3 s2
+"""
+BVLC_INCEPTION = [('3a', 64, 96, 128, 16, 32, 32), ('3b', 128, 128, 192, 32, 96, 64),
+                  ('4a', 192, 96, 208, 16, 48, 64), ('4b', 160, 112, 224, 24, 64, 64),
+                  ('4c', 128, 128, 256, 24, 64, 64), ('4d', 112, 144, 288, 32, 64, 64),
+                  ('4e', 256, 160, 320, 32, 128, 128), ('5a', 256, 160, 320, 32, 128, 128),
+                  ('5b', 384, 192, 384, 48, 128, 128)]
+
+
+def inception_listing(module, w1, w3r, w3, w5r, w5, wp):
+    p = 'inception_%s/' % module
+    return ''.join(line + '\n' for line in [
+        p + '1x1:Convolution k1 s1 p0 n%d' % w1, p + '3x3_reduce:Convolution k1 s1 p0 n%d' % w3r,
+        p + '3x3:Convolution k3 s1 p1 n%d' % w3, p + '5x5_reduce:Convolution k1 s1 p0 n%d' % w5r,
+        p + '5x5:Convolution k5 s1 p2 n%d' % w5, p + 'pool:Pooling MAX k3 s1 p1',
+        p + 'pool_proj:Convolution k1 s1 p0 n%d' % wp, p + 'output:Concat'])
+
+
+GOOGLENET = GOOGLENET_STEM + ''.join(
+    ('pool3/3x3_s2:Pooling MAX k3 s2\n' if m[0] == '4a' else 'pool4/3x3_s2:Pooling MAX k3 s2\n' if m[0] == '5a'
+     else '') + inception_listing(*m) for m in BVLC_INCEPTION) + 'inception_5b/drop:Dropout\n'
+GOOGLENET_HEAD = """\
+score_fr:Convolution k1 s1 p0 n21
+upscore:Deconvolution k63 s32 p0 n21 nobias
+score:Crop axis2 off98
+"""
 HEAD_32S = """\
 score_fr:Convolution k1 s1 p0 n{n}
 upscore:Deconvolution k64 s32 p0 n{n} nobias
@@ -154,6 +190,7 @@ def notation(layer):
         p = layer.pooling_param
         text += ' %s k%d s%d' % (P.PoolingParameter.PoolMethod.Name(p.pool), p.kernel_size,
                                  p.stride)
+        text += ' p%d' % p.pad if p.pad else ''
     elif layer.type == 'Crop':
         text += ' axis%d off%d' % (layer.crop_param.axis, layer.crop_param.offset[0])
     return text
@@ -163,14 +200,23 @@ def listing(proto):
     return ''.join(notation(l) + '\n' for l in proto.layer if l.type != 'ReLU')
 
 
-def test_the_registry_holds_the_sheets_fifteen_variants_and_no_unlisted_one():
-    assert sorted(VARIANTS) == sorted(SECTION_7)
+# The paper's nets that the reference release lacks: FCN-32s-fixed is FCN-32s with a frozen trunk;
+# FCN-GoogLeNet is BVLC GoogLeNet's trunk with a 32s head (the crop offset derived: 98).
+PAPER = {
+    'voc-fcn32s-fixed': SECTION_7['voc-fcn32s'],
+    'voc-fcn-googlenet': 'data:Python\n' + GOOGLENET + GOOGLENET_HEAD + LOSS,
+}
+LISTINGS = {**SECTION_7, **PAPER}
 
 
-@pytest.mark.parametrize('name', sorted(SECTION_7))
-def test_training_net_layers_match_section_7(name):
+def test_the_registry_holds_the_sheets_fifteen_variants_the_papers_and_no_unlisted_one():
+    assert sorted(VARIANTS) == sorted(LISTINGS)
+
+
+@pytest.mark.parametrize('name', sorted(LISTINGS))
+def test_training_net_layers_match_section_7_or_the_paper(name):
     v = get_variant(name)
-    assert listing(build.net_proto(v, v.train_split)) == SECTION_7[name]
+    assert listing(build.net_proto(v, v.train_split)) == LISTINGS[name]
 
 
 @pytest.mark.parametrize('name', sorted(VARIANTS))
@@ -181,7 +227,7 @@ def test_every_relu_follows_its_layer_in_place(name):
         if layer.type == 'ReLU':
             assert before.type == 'Convolution'
             assert list(layer.bottom) == list(layer.top) == [before.top[0]]
-            assert layer.name.startswith('relu')
+            assert layer.name.startswith('relu') or '/relu_' in layer.name  # GoogLeNet: conv1/relu_7x7
 
 
 @pytest.mark.parametrize('name', sorted(VARIANTS))
@@ -216,23 +262,66 @@ def test_deploy_voc_fcn8s_has_the_reference_47_layers():
     assert len(build.net_proto(get_variant('voc-fcn8s'), 'deploy').layer) == 47
 
 
+# The param specs the reference writes (section 1 of the sheet), as (lr_mult, decay_mult) pairs
+# with None for a field left unset: VGG16's trunk and every score layer carry the 1/1, 2/0 pair;
+# FCN-AlexNet's trunk carries none (Caffe's defaults); deconvolutions and the at-once Scale
+# layers a single lr_mult 0; every other layer none. FCN-32s-fixed's trunk learns nothing:
+# lr_mult 0 for weights and bias (a single spec would leave the bias at Caffe's default 1).
+PAIR = [(1, 1), (2, 0)]
+FIXED_SPEC = [(0, None)]
+TRUNK_NAMES = {trunk: [line.split(':')[0] for line in listing.splitlines()]
+               for trunk, listing in (('vgg16', VGG16), ('alexnet', ALEXNET), ('googlenet', GOOGLENET))}
+TRUNK_SPECS = {'vgg16': PAIR, 'alexnet': [], 'googlenet': PAIR}  # BVLC GoogLeNet's train_val: the pair
+FROZEN_SPECS = [(0, 0), (0, 0)]
+
+
+def written_specs(layer):
+    return [(p.lr_mult if p.HasField('lr_mult') else None,
+             p.decay_mult if p.HasField('decay_mult') else None) for p in layer.param]
+
+
+def reference_specs(variant, layer):
+    """The reference's param specs of `layer` of `variant`, from its name and type."""
+    trunk_layers = set(TRUNK_NAMES[variant.trunk]) | {'conv1_1_bgrd'}
+    trunk_layers |= {name + i.name for name in trunk_layers for i in variant.inputs}
+    if layer.name in trunk_layers and layer.type == 'Convolution':
+        return FROZEN_SPECS if variant.name.endswith('-fixed') else TRUNK_SPECS[variant.trunk]
+    if layer.name.startswith('score_') and layer.type == 'Convolution':
+        return PAIR
+    if layer.type in ('Deconvolution', 'Scale'):
+        return FIXED_SPEC
+    return []
+
+
 @pytest.mark.parametrize('name', sorted(VARIANTS))
-def test_learned_layers_have_the_reference_param_specs_and_no_filler(name):
+def test_every_layer_has_the_reference_param_specs(name):
+    v = get_variant(name)
+    for net in v.nets:
+        for layer in build.net_proto(v, net).layer:
+            assert written_specs(layer) == reference_specs(v, layer), (net, layer.name)
+
+
+def test_fcn_alexnet_trunk_carries_no_param_specs_as_the_reference_net_py():
+    proto = build.net_proto(get_variant('voc-fcn-alexnet'), 'train')
+    specs = {layer.name: written_specs(layer) for layer in proto.layer}
+    assert all(specs[name] == [] for name in TRUNK_NAMES['alexnet'])
+    assert specs['score_fr'] == PAIR and specs['upscore'] == FIXED_SPEC
+
+
+@pytest.mark.parametrize('name', sorted(VARIANTS))
+def test_learned_layers_have_no_filler_and_the_reference_loss(name):
     v = get_variant(name)
     for layer in build.net_proto(v, v.train_split).layer:
         if layer.type == 'Convolution':
-            assert [(p.lr_mult, p.decay_mult) for p in layer.param] == [(1, 1), (2, 0)]
             assert not layer.convolution_param.HasField('weight_filler')
         if layer.type == 'Deconvolution':
-            assert [p.lr_mult for p in layer.param] == [0]
             assert not layer.convolution_param.bias_term
         if layer.type == 'Scale':
-            assert [p.lr_mult for p in layer.param] == [0]
             assert layer.scale_param.filler.value == pytest.approx(
                 {'scale_pool4': 0.01, 'scale_pool3': 1e-4}[layer.name])
         if layer.type == 'SoftmaxWithLoss':
             assert layer.loss_param.ignore_label == 255
-            assert layer.loss_param.normalize == (v.trunk == 'alexnet')
+            assert layer.loss_param.normalize == (v.trunk in ('alexnet', 'googlenet'))
         if layer.type == 'Eltwise' and layer.name == 'score_fused':
             assert list(layer.eltwise_param.coeff) == [0.5, 0.5]
 
@@ -240,10 +329,12 @@ def test_learned_layers_have_the_reference_param_specs_and_no_filler(name):
 # Section 7's solvers: base_lr, momentum, iter_size, max_iter, test_iter, snapshot (None: unset).
 SOLVERS = {
     'voc-fcn32s': (1e-10, 0.99, 1, 100000, 736, 4000),
+    'voc-fcn32s-fixed': (1e-10, 0.99, 1, 100000, 736, 4000),
     'voc-fcn16s': (1e-12, 0.99, 1, 100000, 736, 4000),
     'voc-fcn8s': (1e-14, 0.99, 1, 100000, 736, 4000),
     'voc-fcn8s-atonce': (1e-10, 0.99, 1, 300000, 736, 4000),
     'voc-fcn-alexnet': (1e-4, 0.9, 20, 100000, 736, 4000),
+    'voc-fcn-googlenet': (5e-5, 0.9, 20, 100000, 736, 4000),
     'nyud-fcn32s-color': (1e-10, 0.99, 1, 300000, 654, 2000),
     'nyud-fcn32s-hha': (1e-10, 0.99, 1, 300000, 654, 2000),
     'nyud-fcn32s-color-d': (1e-10, 0.99, 1, 300000, 654, 2000),
@@ -268,8 +359,9 @@ def test_solver_settings_match_section_7(name):
     assert (s.base_lr, s.momentum, s.iter_size, s.max_iter, list(s.test_iter)) == (
         pytest.approx(base_lr), pytest.approx(momentum), iter_size, max_iter, [test_iter])
     assert (s.snapshot if s.HasField('snapshot') else None) == snapshot
+    decay = 2e-4 if v.trunk == 'googlenet' else 5e-4  # BVLC GoogLeNet's own, see recipes.py
     assert (s.lr_policy, s.weight_decay, s.average_loss, s.display) == (
-        'fixed', pytest.approx(5e-4), 20, 20)
+        'fixed', pytest.approx(decay), 20, 20)
     assert not s.test_initialization and s.test_interval > s.max_iter
     assert s.train_net == 'nets/%s/%s.prototxt' % (name, v.train_split)
     assert list(s.test_net) == ['nets/%s/%s.prototxt' % (name, v.test_split)]
@@ -313,3 +405,45 @@ def test_data_layers_read_the_reference_splits_from_repository_paths(name):
         assert (layer.python_param.module, layer.python_param.layer, params) == expected
         assert list(layer.top) == tops
         assert not any(str(p).startswith(('/', '..')) for p in params.values())
+
+
+def extent(proto, top):
+    """(receptive field in input pixels, stride, parameter layers on the deepest path) of blob `top`:
+    rf grows by (k - 1) x the stride so far at each convolution or pooling; Concat takes the largest."""
+    seen = {}
+    for layer in proto.layer:
+        if layer.type in ('Input', 'Python'):
+            for t in layer.top:
+                seen[t] = (1, 1, 0)
+            continue
+        ins = [seen[b] for b in layer.bottom if b in seen]
+        if not ins or layer.type in ('Deconvolution', 'Crop', 'SoftmaxWithLoss', 'Softmax'):
+            continue
+        size, jump, depth = max(i[0] for i in ins), ins[0][1], max(i[2] for i in ins)
+        if layer.type == 'Convolution':
+            c = layer.convolution_param
+            k, s = c.kernel_size[0], c.stride[0] if c.stride else 1
+            size, jump, depth = size + (k - 1) * jump, jump * s, depth + 1
+        elif layer.type == 'Pooling':
+            p = layer.pooling_param
+            size, jump = size + (p.kernel_size - 1) * jump, jump * p.stride
+        elif layer.type == 'InnerProduct':
+            depth += 1
+        seen[layer.top[0]] = (size, jump, depth)
+    return seen[top]
+
+
+@pytest.mark.parametrize('name, rf, depth', [('voc-fcn-alexnet', 355, 8), ('voc-fcn32s', 404, 16),
+                                             ('voc-fcn-googlenet', 907 - 6 * 32, 22)])
+def test_cvpr_table_1_receptive_field_depth_and_stride(name, rf, depth):
+    """CVPR Table 1: receptive field 355 / 404 / 907, 8 / 16 / 22 conv layers, max stride 32. FCN-
+    GoogLeNet discards the 7x7 average pooling over its stride-32 grid that the 907 counts (it adds
+    6 x 32 pixels): its score_fr sees 715; the classifier itself sees 907 (below)."""
+    assert extent(build.net_proto(get_variant(name), 'deploy'), 'score_fr') == (rf, 32, depth)
+
+
+def test_bvlc_googlenet_classifier_sees_907_pixels_through_22_layers():
+    from caffe_fcn.nets import ilsvrc
+    proto = ilsvrc.classifier('googlenet')
+    assert extent(proto, 'pool5/7x7_s1')[:2] == (907, 32)
+    assert extent(proto, 'loss3/classifier')[2] == 22

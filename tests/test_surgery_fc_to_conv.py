@@ -1,4 +1,4 @@
-"""fc -> conv: a convolutionalised classifier computes the classifier at every window, in real Caffe."""
+"""fc -> conv: a convolutionalized classifier computes the classifier at every window, in real Caffe."""
 import numpy as np
 import pytest
 
@@ -35,7 +35,7 @@ def small_classifier(height, width, batch=1, fully_convolutional=False):
     return net_from_proto(n)
 
 
-def test_convolutionalised_classifier_equals_classifier_on_every_input_window():
+def test_convolutionalized_classifier_equals_classifier_on_every_input_window():
     height, width = WINDOW + 3 * STRIDE, WINDOW + 2 * STRIDE
     twin = small_classifier(height, width, fully_convolutional=True)
     rows, cols = 4, 3
@@ -58,11 +58,11 @@ def test_convolutionalised_classifier_equals_classifier_on_every_input_window():
 
 @pytest.fixture(scope='module')
 def vgg16_pair():
-    """The VGG16 ILSVRC classifier with random weights and its convolutionalised twin (classifier padding),
+    """The VGG16 ILSVRC classifier with random weights and its convolutionalized twin (classifier padding),
     filled by transplant: each built once, ~0.5 GB of parameters apiece."""
     classifier = net_from_proto(ilsvrc.classifier('vgg16'))
     randomize(classifier, 2)
-    twin = net_from_proto(ilsvrc.convolutionalised('vgg16', pad1=CLASSIFIER_PAD1['vgg16']))
+    twin = net_from_proto(ilsvrc.convolutionalized('vgg16', pad1=CLASSIFIER_PAD1['vgg16']))
     report = transplant(twin, classifier)
     assert report.reshaped == ['fc6', 'fc7', 'fc8'] and report.dropped == [] and report.untouched == []
     return classifier, twin

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from caffe_fcn.backend import net_from_proto
-from caffe_fcn.backend.weights import WeightsError, check_weights_fit, load_weights, read_weights
+from caffe_fcn.backend.weights import WeightsError, load_weights, read_weights
 from caffe_fcn.surgery import SurgeryError, add_depth_channel, expand_score, transplant
 from surgery_nets import L, caffe, randomize
 
@@ -129,7 +129,7 @@ def test_caffemodel_written_by_caffe_reads_back_blob_for_blob(tmp_path):
         for read, blob in zip(params[name], net.params[name]):
             np.testing.assert_array_equal(read, blob.data)
     fresh = classifier('conv', score_outputs=4)
-    assert transplant(fresh, path).copied == ['conv1', 'fc6', 'score_fr']
+    assert transplant(fresh, params).copied == ['conv1', 'fc6', 'score_fr']
     np.testing.assert_array_equal(fresh.params['fc6'][0].data, net.params['fc6'][0].data)
 
 
@@ -156,13 +156,20 @@ def test_old_v1_format_is_sent_to_the_ilsvrc_converter(tmp_path):
 
 def test_weights_that_do_not_fit_a_net_are_refused_before_caffe_loads_them(tmp_path):
     path = str(tmp_path / 'score3.caffemodel')
-    classifier('conv', score_outputs=3).save(path)
-    check_weights_fit(path, classifier('conv', score_outputs=3))
+    source = classifier('conv', score_outputs=3)
+    randomize(source, 0)  # nonzero, so a partial copy into the nets below would show
+    source.save(path)
+    load_weights(classifier('conv', score_outputs=3), path)
+    wider = classifier('conv', score_outputs=6)
+    before = {name: [blob.data.copy() for blob in blobs] for name, blobs in wider.params.items()}
     with pytest.raises(WeightsError, match=r"layer 'score_fr' holds blobs of shapes \[\(3, 6, 1, 1\), \(3,\)\], the net "
                                            r"expects \[\(6, 6, 1, 1\), \(6,\)\]: is it the right model\? get it from X"):
-        check_weights_fit(path, classifier('conv', score_outputs=6), 'get it from X')
+        load_weights(wider, path, 'get it from X')
+    for name, blobs in wider.params.items():  # refused before any layer was copied
+        for blob, old in zip(blobs, before[name]):
+            np.testing.assert_array_equal(blob.data, old)
     with pytest.raises(WeightsError, match="has no layer 'conv1color'"):
-        check_weights_fit(path, classifier('conv', suffix='color'))
+        load_weights(classifier('conv', suffix='color'), path)
 
 
 def test_load_weights_loads_what_caffe_copy_from_loads(tmp_path):

@@ -13,6 +13,7 @@ from caffe_fcn.backend import select_device
 from caffe_fcn.train.divergence import guarded
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.surgery.stages import init_variant
+from caffe_fcn.backend.weights import read_weights
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 
@@ -32,7 +33,7 @@ os.rename(%(folder)r + '/run/voc-fcn32s.caffemodel', %(folder)r + '/round1.caffe
 print('FIRST ROUND DONE', flush=True)
 absurd = train_fixtures.voc_twin('voc-fcn32s', fixture, rounds=5, steps=2, base_lr=1e8)
 try:
-    train(absurd, NetFiles.written(absurd, %(folder)r + '/absurd'), %(folder)r + '/run',
+    train(absurd, NetFiles.written(absurd, %(folder)r + '/absurd'), %(folder)r + '/run', rounds=5,
           resume=%(folder)r + '/run/snapshots/voc-fcn32s_iter_2.solverstate.h5', say=print)
 except SolveError as err:
     sys.exit(str(err))
@@ -77,7 +78,7 @@ def test_guarded_training_net_learns_exactly_like_the_plain_one(tmp_path):
         with open(os.path.join(folder, 'solver.prototxt'), 'w') as f:
             f.write(str(settings))
         solver = caffe.get_solver(f.name)
-        init_variant(variant, solver.net, [trunk])
+        init_variant(variant, solver.net, [read_weights(trunk)])
         losses = []
         for _ in range(4):
             solver.step(1)

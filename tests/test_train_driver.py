@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import train_fixtures
+from cli_support import assert_user_error
 from caffe_fcn.train import metrics_log, solve
-from caffe_fcn.train.prerequisites import default_init_weights, missing_data
+from caffe_fcn.train.prerequisites import missing_data
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
 from caffe_fcn.paths import ROOT
@@ -84,7 +85,7 @@ def test_resume_continues_at_the_snapshot_iteration_and_appends_to_the_log(setup
 
     state = os.path.join(run, 'snapshots', 'voc-fcn32s_iter_4.solverstate.h5')
     # A finished run keeps its final model: training it further needs that file moved away first.
-    with pytest.raises(SolveError, match="holds the finished run's model; move it away"):
+    with pytest.raises(SolveError, match="holds the finished run's model; to train this run further, move it away"):
         train(variant, nets, run, rounds=3, resume=state, **QUIET)
     os.rename(os.path.join(run, 'voc-fcn32s.caffemodel'), str(tmp_path / 'kept.caffemodel'))
     final = train(variant, nets, run, rounds=3, resume=state, **QUIET)
@@ -100,18 +101,32 @@ def test_resume_continues_at_the_snapshot_iteration_and_appends_to_the_log(setup
     # Resuming from iteration 2 would overwrite the snapshots of 4 and 6: refused before any step.
     with pytest.raises(SolveError, match='would overwrite the later snapshots .*iter_4.solverstate.h5'):
         train(variant, nets, run, rounds=3, resume=state.replace('_4.', '_2.'), **QUIET)
-    with pytest.raises(SolveError, match='already the end of the schedule'):
-        train(variant, nets, run, rounds=3, resume=state.replace('_4.', '_6.'), **QUIET)
+    with pytest.raises(SolveError, match='past the end of the schedule'):
+        train(variant, nets, run, rounds=2, resume=state.replace('_4.', '_6.'), **QUIET)
     assert open(os.path.join(run, 'metrics.jsonl')).read() == text
+
+    # A run killed after its last snapshot but before its final model: resuming writes the final
+    # model from that snapshot, with no step trained.
+    final = train(variant, nets, run, resume=state.replace('_4.', '_6.'), **QUIET)
+    stored, kept = read_weights(final), read_weights(str(tmp_path / 'kept6.caffemodel'))
+    assert list(stored) == list(kept)
+    assert all(np.array_equal(a, b) for name in kept for a, b in zip(stored[name], kept[name]))
+    assert [(r['event'], r['iteration']) for r in records(run)][-1] == ('resume', 6)
 
 
 def test_fresh_run_into_a_used_run_directory_is_refused_with_the_resume_command(setup, tmp_path):
     folder, fixture, trunk = setup
-    variant, nets = twin_nets(tmp_path, fixture, rounds=1, steps=1)
+    variant, nets = twin_nets(tmp_path, fixture, rounds=2, steps=1)
     run = str(tmp_path / 'run')
     train(variant, nets, run, weights=[trunk], **QUIET)
     log_before = open(os.path.join(run, 'metrics.jsonl')).read()
-    with pytest.raises(SolveError, match=r'already holds a run .*--resume \S*voc-fcn32s_iter_1.solverstate.h5'):
+    # A finished run is not offered a resume.
+    with pytest.raises(SolveError, match=r'holds a finished run .*move it away') as err:
+        train(variant, nets, run, weights=[trunk], **QUIET)
+    assert '--resume' not in str(err.value)
+    os.remove(os.path.join(run, 'voc-fcn32s.caffemodel'))
+    with pytest.raises(SolveError, match=r'already holds a run \(snapshots up to iteration 2\).* Resume it: '
+                                         r'python solve.py \S+ --resume \S+/run$'):
         train(variant, nets, run, weights=[trunk], **QUIET)
     assert open(os.path.join(run, 'metrics.jsonl')).read() == log_before
 
@@ -136,15 +151,16 @@ def test_missing_data_and_start_weights_name_the_commands_that_make_them(setup, 
     assert missing_data(twin) == {}
 
     runs = os.path.join(ROOT, 'runs')
-    assert default_init_weights(get_variant('voc-fcn32s')) == [
+    assert get_variant('voc-fcn32s').init.weights_files() == [
         (os.path.join(ROOT, 'weights', 'vgg16-fcn.caffemodel'), 'make vgg16-fcn')]
-    assert default_init_weights(get_variant('voc-fcn8s')) == [
+    assert get_variant('voc-fcn8s').init.weights_files() == [
         (os.path.join(runs, 'voc-fcn16s', 'voc-fcn16s.caffemodel'), 'make voc-fcn16s')]
-    assert default_init_weights(get_variant('nyud-fcn32s-color-hha')) == [
+    assert get_variant('nyud-fcn32s-color-hha').init.weights_files() == [
         (os.path.join(runs, s, s + '.caffemodel'), 'make ' + s) for s in ('nyud-fcn32s-color', 'nyud-fcn32s-hha')]
 
     variant, nets = twin_nets(tmp_path, fixture)
-    with pytest.raises(SolveError, match=r'starts from \S*absent.caffemodel, which does not exist: check --weights'):
+    with pytest.raises(SolveError, match=r'^voc-fcn32s cannot start:\n\S*absent.caffemodel does not exist \(needed to '
+                                         r'start voc-fcn32s\): check --weights$'):
         train(variant, nets, str(tmp_path / 'run'), weights=[str(tmp_path / 'absent.caffemodel')], **QUIET)
     assert not os.path.exists(tmp_path / 'run')
 
@@ -153,13 +169,29 @@ def test_solve_cli_trains_and_reports_errors_in_one_line(setup, tmp_path, monkey
     folder, fixture, trunk = setup
     variant, nets = twin_nets(tmp_path, fixture)
     # The CLI reads nets/<variant>; here the twin's files stand in for the registered variant's.
-    monkeypatch.setattr(solve, 'NetFiles', lambda net_dir: nets)
+    monkeypatch.setattr(solve, 'NetFiles', lambda variant: nets)
     run = str(tmp_path / 'run')
-    solve.main(['nets/voc-fcn32s', '--weights', trunk, '--rounds', '1', '--steps', '2', '--out', run])
+    assert solve.main(['nets/voc-fcn32s', '--weights', trunk, '--rounds', '1', '--steps', '2', '--out', run]) == 0
     out = capsys.readouterr().out
     assert 'voc-fcn32s round 1/1, iteration 2' in out and out.endswith('done: %s/voc-fcn32s.caffemodel\n' % run)
-    with pytest.raises(SystemExit, match=r'^solve: solverstate \S*nowhere.solverstate.h5 does not exist '
-                                         r'\(snapshots of this run: \S*voc-fcn32s_iter_2.solverstate.h5\)$'):
-        solve.main(['nets/voc-fcn32s', '--resume', str(tmp_path / 'nowhere.solverstate.h5'), '--out', run])
-    with pytest.raises(SystemExit, match='rounds and steps must be positive, got 0 and 3'):  # the twin's 3 steps
-        solve.main(['nets/voc-fcn32s', '--rounds', '0', '--out', str(tmp_path / 'other')])
+    status = solve.main(['nets/voc-fcn32s', '--resume', str(tmp_path / 'nowhere.solverstate.h5'), '--out', run])
+    assert_user_error(status, capsys, 'python solve.py', r'^--resume \S*nowhere.solverstate.h5: no such solverstate '
+                                                         r'\(snapshots of the run in \S*/run: \S*voc-fcn32s_iter_2.solverstate.h5\)$')
+    status = solve.main(['voc-fcn32s', '--rounds', '0', '--out', str(tmp_path / 'other')])
+    assert_user_error(status, capsys, 'python solve.py',  # the twin's 3 steps
+                      '--rounds, --steps and --keep must be positive, got 0, 3 and None')
+
+
+def test_keep_prunes_all_snapshots_but_the_latest_and_the_best_scoring_rounds(setup, tmp_path):
+    folder, fixture, trunk = setup
+    variant, nets = twin_nets(tmp_path, fixture, rounds=5, steps=2)
+    run = str(tmp_path / 'run')
+    lines = []
+    train(variant, nets, run, weights=[trunk], keep=1, say=lines.append)
+    rounds = [r for r in records(run) if r['event'] == 'round']
+    best = max(rounds, key=lambda r: r['scores']['semantic']['mean_iu'])['iteration']
+    kept = sorted({best, 10})
+    assert sorted(os.listdir(os.path.join(run, 'snapshots'))) == sorted(
+        'voc-fcn32s_iter_%d.%s.h5' % (i, kind) for i in kept for kind in ('caffemodel', 'solverstate'))
+    deleted = [line for line in lines if line.startswith('--keep 1: deleted ')]
+    assert len(deleted) == 2 * (5 - len(kept))  # a solverstate and a caffemodel per pruned round

@@ -7,6 +7,7 @@ from PIL import Image
 
 from caffe_fcn.evaluate import plot
 from caffe_fcn.train import metrics_log
+from cli_support import assert_user_error
 
 
 def round_record(iteration, mean_iu, outputs=('semantic',)):
@@ -43,14 +44,18 @@ def test_rounds_after_resume_from_earlier_iteration_supersede_the_repeated_ones(
         (10, 0.1), (20, 0.2), (30, 0.35), (40, 0.4)]
 
 
-def test_malformed_line_is_reported_with_file_and_line_number(tmp_path):
+def test_torn_line_is_skipped_with_a_warning_naming_file_and_line_and_other_json_is_an_error(tmp_path):
     path = tmp_path / 'metrics.jsonl'
-    path.write_text('{"event": "start"}\n{"event": \n')
-    with pytest.raises(ValueError, match=r'metrics.jsonl:2 is not a JSON line'):
-        metrics_log.read(str(path))
+    path.write_text('{"event": "start"}\n{"event": \n{"event": "round", "iteration": 3}\n')
+    warnings = []
+    assert metrics_log.read(str(path), warn=warnings.append) == [{'event': 'start'}, {'event': 'round', 'iteration': 3}]
+    assert warnings == ['%s:2 is not a whole JSON line (a write cut short?); skipped' % path]
     path.write_text('[1, 2]\n')
     with pytest.raises(ValueError, match=r'metrics.jsonl:1 is not a metrics record'):
         metrics_log.read(str(path))
+    path.write_text('name: "VGG"\nlayer {\n')
+    with pytest.raises(ValueError, match=r'metrics.jsonl holds no whole metrics record: is it a metrics log'):
+        metrics_log.read(str(path), warn=warnings.append)
 
 
 def test_plot_draws_loss_and_mean_iu_for_each_output_head(tmp_path, capsys):
@@ -65,13 +70,20 @@ def test_plot_draws_loss_and_mean_iu_for_each_output_head(tmp_path, capsys):
     # geometric head's green (44, 160, 44) and red (214, 39, 40), which a one-head plot never draws.
     colours = {tuple(c) for c in image.reshape(-1, 3)}
     assert {(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40)} <= colours
-    plot.main([path, '--out', str(tmp_path / 'again.png')])
-    plot.main([path, '--out', str(tmp_path / 'again.png')])
-    assert capsys.readouterr().out.splitlines()[-1].startswith('replaced ')
+    # --out is a folder; an existing plot is never replaced.
+    before = (tmp_path / 'metrics.png').read_bytes()
+    assert_user_error(plot.main([path]), capsys, 'python -m caffe_fcn.evaluate.plot',
+                      r'metrics.png already exists; not replacing it')
+    assert (tmp_path / 'metrics.png').read_bytes() == before
+    assert plot.main([path, '--out', str(tmp_path / 'again')]) == 0
+    assert capsys.readouterr().out.strip() == 'wrote %s' % (tmp_path / 'again' / 'metrics.png')
+    assert (tmp_path / 'again' / 'metrics.png').read_bytes() == before
+    with pytest.raises(SystemExit):  # argparse: --out names a folder, not the file
+        plot.main([path, '--out', str(tmp_path / 'metrics.png')])
+    assert 'is a file; --out names a folder' in capsys.readouterr().err
 
 
-def test_plot_without_rounds_is_a_clear_error(tmp_path):
+def test_plot_without_rounds_is_a_clear_error(tmp_path, capsys):
     path = str(tmp_path / 'metrics.jsonl')
     metrics_log.append(path, {'event': 'start'})
-    with pytest.raises(SystemExit, match='no training round to plot yet'):
-        plot.main([path])
+    assert_user_error(plot.main([path]), capsys, 'python -m caffe_fcn.evaluate.plot', '^no training round to plot yet$')

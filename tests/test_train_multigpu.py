@@ -9,6 +9,8 @@ import time
 import numpy as np
 import pytest
 
+from caffe_fcn import cli
+from caffe_fcn.backend import build_flags
 from caffe_fcn.data.fixtures import write_voc
 from caffe_fcn.data.readers import DataError
 from caffe_fcn.train import multigpu
@@ -60,15 +62,35 @@ def test_more_solvers_than_training_images_is_a_clear_error(tmp_path, solver_ran
 
 
 @pytest.mark.parametrize('text,gpus', [('0', [0]), ('0,1', [0, 1]), ('3,1,2', [3, 1, 2])])
-def test_gpu_list_parses_device_ids(text, gpus):
-    assert multigpu.gpu_list(text) == gpus
+def test_gpus_option_parses_device_indices(text, gpus):
+    assert cli.device_list(text) == gpus
 
 
 @pytest.mark.parametrize('text,message', [('0,0', 'names a GPU twice: NCCL'), ('a,b', 'separated by commas'),
-                                          ('-1', 'device ids are 0 or more')])
-def test_gpu_list_refuses_what_nccl_cannot_run(text, message):
+                                          ('0,-1', 'a CUDA device index is 0 or more')])
+def test_gpus_option_refuses_what_nccl_cannot_run(text, message):
     with pytest.raises(argparse.ArgumentTypeError, match=message):
-        multigpu.gpu_list(text)
+        cli.device_list(text)
+
+
+def test_gpu_and_gpus_together_are_refused_by_the_parser(capsys):
+    parser = cli.parser('prog', 'test', 'prog --gpus 0,1')
+    cli.add_gpu(parser)
+    cli.add_gpus(parser)
+    with pytest.raises(SystemExit) as exit:
+        cli.run(parser, lambda args: None, ['--gpu', '0', '--gpus', '0,1'])
+    assert exit.value.code == 2 and '--gpu and --gpus exclude each other' in capsys.readouterr().err
+
+
+@pytest.mark.skipif('-DCPU_ONLY=ON' not in build_flags(), reason='the installed Caffe is a CUDA build')
+def test_gpus_on_the_cpu_only_build_is_one_line_before_the_command_runs(capsys):
+    parser = cli.parser('prog', 'test', 'prog --gpus 0,1')
+    cli.add_gpus(parser)
+    ran = []
+    assert cli.run(parser, ran.append, ['--gpus', '0,1']) == cli.USER_ERROR
+    assert not ran
+    assert capsys.readouterr().err == ('prog: GPU 0 requested, but this Caffe was built CPU-only: run without --gpu, '
+                                       'or build the CUDA one with `make setup CUDA=1` (README, "GPUs")\n')
 
 
 def exit_after(seconds, code):

@@ -1,12 +1,12 @@
 """Small stand-ins for the solve/score/infer tests: narrow twins of registered variants that read
-the data helper's fixture datasets, and random convolutionalised-ILSVRC weights for their trunks."""
+the data helper's fixture datasets, and random convolutionalized-ILSVRC weights for their trunks."""
 import dataclasses
 
 import numpy as np
 
 from caffe_fcn.backend import net_from_proto
 from caffe_fcn.data.fixtures import write_voc
-from caffe_fcn.data.voc import VOC_MEAN_BGR
+from caffe_fcn.data.constants import VOC_MEAN_BGR
 from caffe_fcn.nets import ilsvrc
 from caffe_fcn.nets.registry import DataSpec, get_variant
 from caffe_fcn.backend.weights import save_weights
@@ -42,9 +42,9 @@ def siftflow_twin(name, fixture):
 
 
 def random_fcn_trunk(path, widths=WIDTHS, seed=0):
-    """A convolutionalised narrow VGG16 with He-initialised random weights, saved as a caffemodel
+    """A convolutionalized narrow VGG16 with He-initialised random weights, saved as a caffemodel
     (what weights/vgg16-fcn.caffemodel is to the full-size variants)."""
-    net = net_from_proto(ilsvrc.convolutionalised('vgg16', widths=widths, classes=10, size=64))
+    net = net_from_proto(ilsvrc.convolutionalized('vgg16', widths=widths, classes=10, size=64))
     rng = np.random.RandomState(seed)
     for blobs in net.params.values():
         weights = blobs[0].data

@@ -19,7 +19,7 @@ import tempfile
 
 import numpy as np
 
-NARROW = (4, 4, 4, 4, 4, 8)
+NARROW = {'vgg16': (4, 4, 4, 4, 4, 8), 'alexnet': (4, 4, 4, 4, 4, 8), 'googlenet': (4, 4, 4, 4, 8)}
 SGD_STEPS = 3
 FIXTURE_SPLITS = {  # layer: (writer, folders, splits)
     'SBDSegDataLayer': ('write_sbd', ('sbd',), {'train': 2}),
@@ -50,7 +50,7 @@ def twin(variant, params_by_layer):
                                                    for k, v in spec.params.items()})
             for net, spec in variant.data.items()}
     solver = dict(variant.solver, base_lr=1e-3, momentum=0.9, iter_size=1, display=0, random_seed=1)
-    return dataclasses.replace(variant, widths=NARROW, data=data, solver=solver, normalize_loss=True)
+    return dataclasses.replace(variant, widths=NARROW[variant.trunk], data=data, solver=solver, normalize_loss=True)
 
 
 def randomise(net, seed=0):

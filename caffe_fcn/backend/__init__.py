@@ -2,12 +2,13 @@
 import os
 import tempfile
 
-from caffe_fcn.backend.gpu import check_gpu
+# DeviceUnavailable lives with the check that raises it; callers may take it from here.
+from caffe_fcn.backend.gpu import DeviceUnavailable, check_gpu
 from caffe_fcn.errors import UserError
 
 
 class CaffeNotInstalled(UserError, ImportError):
-    pass
+    """pycaffe cannot be imported."""
 
 
 def import_caffe():
@@ -54,16 +55,16 @@ def select_device(gpu=None):
     return caffe
 
 
-def net_from_proto(proto, weights=None):
-    """A TEST-phase caffe.Net from a NetParameter (or NetSpec) held in memory, optionally with the
-    caffemodel `weights`; pycaffe only builds nets from files, so it goes through a temporary prototxt."""
+def net_from_proto(proto):
+    """A TEST-phase caffe.Net from a NetParameter (or NetSpec) held in memory (pycaffe only builds
+    nets from files, so it goes through a temporary prototxt). Weights: caffe_fcn.backend.weights."""
+    from caffe_fcn.backend.net_check import check_net  # it imports this module
     caffe = import_caffe()
     proto = proto.to_proto() if hasattr(proto, 'to_proto') else proto
+    check_net(proto, 'the net %r' % proto.name)
     with tempfile.NamedTemporaryFile('w', suffix='.prototxt', delete=False) as f:
         f.write(str(proto))
     try:
-        if weights is None:
-            return caffe.Net(f.name, caffe.TEST)
-        return caffe.Net(f.name, caffe.TEST, weights=weights)
+        return caffe.Net(f.name, caffe.TEST)
     finally:
         os.remove(f.name)

@@ -3,7 +3,7 @@
 Caffe answers a missing driver, a missing device or a GPU its kernels were not compiled for by aborting
 the whole process (a failed CHECK, SIGABRT, exit 134). `check_gpu` asks the same CUDA runtime library
 (libcudart, which `make setup` installs into the venv beside the CUDA build of Caffe) through ctypes
-first, and turns each of these into a one-line GpuUnavailable that says what to do.
+first, and turns each of these into a one-line DeviceUnavailable that says what to do.
 """
 import ctypes
 import importlib.util
@@ -16,8 +16,8 @@ ATTR_MAJOR, ATTR_MINOR = 75, 76  # cudaDevAttrComputeCapabilityMajor / Minor
 MIN_DRIVER_BRANCH = 580          # CUDA 13's minimum driver, for the message
 
 
-class GpuUnavailable(UserError, RuntimeError):
-    pass
+class DeviceUnavailable(UserError, RuntimeError):
+    """The device asked for is not one this Caffe can run on."""
 
 
 def cudart_path():
@@ -96,39 +96,39 @@ def runs_on(capability, real, ptx):
 
 
 def check_gpu(gpu, flags, runtime=None):
-    """Raise GpuUnavailable unless Caffe built with `flags` can run on CUDA device `gpu`; returns its
+    """Raise DeviceUnavailable unless Caffe built with `flags` can run on CUDA device `gpu`; returns its
     compute capability. `runtime` defaults to the venv's libcudart."""
     if '-DCPU_ONLY=ON' in flags or not flags:
-        raise GpuUnavailable('GPU %d requested, but this Caffe was built CPU-only: run without --gpu, or build '
+        raise DeviceUnavailable('GPU %d requested, but this Caffe was built CPU-only: run without --gpu, or build '
                              'the CUDA one with `make setup CUDA=1` (README, "GPUs")' % gpu)
     if runtime is None:
         path = cudart_path()
         if not path or not os.path.exists(path):
-            raise GpuUnavailable('GPU %d requested, but the CUDA runtime library is not in this venv (%s): '
+            raise DeviceUnavailable('GPU %d requested, but the CUDA runtime library is not in this venv (%s): '
                                  'run `make setup` again' % (gpu, path))
         runtime = Runtime(path)
     driver, needed = runtime.versions()
     if driver == 0:
-        raise GpuUnavailable('GPU %d requested, but no NVIDIA driver is installed on this machine (libcuda.so.1 '
+        raise DeviceUnavailable('GPU %d requested, but no NVIDIA driver is installed on this machine (libcuda.so.1 '
                              'not found): install driver %d or newer, or run without --gpu'
                              % (gpu, MIN_DRIVER_BRANCH))
     if driver // 1000 < needed // 1000:  # CUDA's minor version compatibility: any 13.x driver runs 13.y
-        raise GpuUnavailable('GPU %d requested, but the NVIDIA driver supports CUDA %s and this Caffe is built '
+        raise DeviceUnavailable('GPU %d requested, but the NVIDIA driver supports CUDA %s and this Caffe is built '
                              'with CUDA %s: update the driver to %d or newer'
                              % (gpu, _version(driver), _version(needed), MIN_DRIVER_BRANCH))
     code, count = runtime.device_count()
     if code != 0:
-        raise GpuUnavailable('GPU %d requested, but the CUDA runtime finds no usable GPU (%s): check nvidia-smi'
+        raise DeviceUnavailable('GPU %d requested, but the CUDA runtime finds no usable GPU (%s): check nvidia-smi'
                              % (gpu, runtime.error(code)))
     if gpu >= count:
-        raise GpuUnavailable('GPU %d requested, but this machine has %d (use --gpu 0%s)'
+        raise DeviceUnavailable('GPU %d requested, but this machine has %d (use --gpu 0%s)'
                              % (gpu, count, '' if count == 1 else ' ... %d' % (count - 1)))
     capability = runtime.capability(gpu)
     real, ptx = built_architectures(flags)
     if not runs_on(capability, real, ptx):
         fix = ('run make setup CUDA=1 CUDA_ARCHS="%d%d"' % capability if capability >= (7, 5) else
                'CUDA 13 supports compute capability 7.5 and newer only, so run without --gpu')
-        raise GpuUnavailable('GPU %d has compute capability %d.%d, but this Caffe was built for sm_%s (PTX %s): %s'
+        raise DeviceUnavailable('GPU %d has compute capability %d.%d, but this Caffe was built for sm_%s (PTX %s): %s'
                              % (gpu, capability[0], capability[1], ', sm_'.join(map(str, real)),
                                 ', '.join(map(str, ptx)) or 'none', fix))
     return capability

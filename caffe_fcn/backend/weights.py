@@ -12,8 +12,9 @@ from collections import OrderedDict
 import h5py
 import numpy as np
 
-from caffe_fcn.backend import import_caffe
-from caffe_fcn.errors import UserError
+from caffe_fcn import atomic
+from caffe_fcn.backend import import_caffe, net_from_proto
+from caffe_fcn.errors import OutputExists, UserError
 
 HDF5_SIGNATURE = b'\x89HDF\r\n\x1a\n'
 BLOB_DATA_FIELD = 5  # caffe.proto: `repeated float data = 5 [packed = true];`
@@ -23,54 +24,76 @@ class WeightsError(UserError, ValueError):
     """A weights file that is missing, unreadable, or does not fit the net it is meant for."""
 
 
-def read_weights(path):
+def read_weights(path, hint=''):
     """`{layer name: [arrays]}` of every layer with parameters in a current-format caffemodel or an
-    HDF5 snapshot. V1 files need a net to give their legacy 4-D blobs a shape: use `load_weights`."""
-    stored = _stored(path, v1=False)
+    HDF5 snapshot (`hint` ends a missing file's error: where it comes from). V1 files need a net to
+    give their legacy 4-D blobs a shape: use `load_weights`."""
+    stored = _stored(path, hint, v1=False)
     return OrderedDict((name, [array for array, _ in blobs]) for name, blobs in stored.items())
 
 
-def load_weights(net, path, hint=''):
+def load_weights(net, path, hint='', extra_layers=True):
     """Copy a weights file of any format into `net`, after checking that every layer fits (`hint`
     ends each error: where the right file comes from). Layers of the file that `net` lacks are ignored,
-    as Caffe does."""
+    as Caffe does, when `extra_layers`; otherwise they are an error (weights of another variant)."""
     stored = _stored(path, hint)
-    _check_fits(path, stored, net, hint)
+    _check_fits(path, stored, net, hint, extra_layers)
     for name, blobs in net.params.items():
         for (array, _), target in zip(stored[name], blobs):
             target.data[...] = array.reshape(target.data.shape)
 
 
+def net_with_weights(proto, path, hint='', extra_layers=True):
+    """A TEST-phase caffe.Net of the NetParameter `proto` holding the weights file `path` (see load_weights)."""
+    net = net_from_proto(proto)
+    load_weights(net, path, hint, extra_layers)
+    return net
+
+
 def check_weights_fit(path, net, hint=''):
-    """Refuse, with the file and layer at fault, a weights file that would not load into `net`:
-    a layer the net needs that the file lacks, or a blob of another shape."""
+    """Refuse, with the file and layer at fault, a weights file that would not load into `net`
+    (the caffemodel a solverstate names is checked so before Caffe loads it)."""
     _check_fits(path, _stored(path, hint), net, hint)
 
 
-def check_writable(path, overwrite=False):
-    """Refuse to replace an existing file unless asked to (call it before any long work)."""
-    if os.path.exists(path) and not overwrite:
-        raise WeightsError('%s already exists; delete it or pass --force to replace it' % path)
+def layer_names(path):
+    """The names of the layers with parameters in a weights file of any format (V1 included)."""
+    return list(_stored(path))
 
 
-def save_weights(net, path, overwrite=False):
+def check_writable(path):
+    """Refuse, before any long work, an output that is there already or whose folder cannot be written."""
+    if os.path.exists(path):
+        raise OutputExists('%s already exists; not replacing it: move it away or choose another --out' % path)
+    atomic.check_folder(os.path.dirname(os.path.abspath(path)), '--out')
+
+
+def parameter_bytes(net):
+    """The bytes of `net`'s parameters as float32: about the size of its caffemodel."""
+    return 4 * sum(blob.data.size for blobs in net.params.values() for blob in blobs)
+
+
+def save_weights(net, path):
     """Write `net`'s parameters as a binary caffemodel at `path` (folders made as needed), through a
-    temporary name so that a crash never leaves half a file there. Returns `path`."""
-    check_writable(path, overwrite)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    partial = path + '.partial'
-    net.save(partial)
-    os.replace(partial, path)
+    temporary name (caffe_fcn.atomic) so that a crash never leaves half a file there; never over an
+    existing file. Returns `path`."""
+    check_writable(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    atomic.require_space(folder, parameter_bytes(net), 'the caffemodel %s' % path)
+    with atomic.writing(path) as temp:
+        net.save(temp)
     return path
 
 
 def _stored(path, hint='', v1=True):
     """The layers of a weights file that have parameters: {name: [(array, legacy 4-D shape?)]}.
     v1=False refuses the old V1 format, whose legacy blob shapes only make sense against a net."""
-    if not os.path.isfile(path):
-        raise WeightsError('weights file %s does not exist%s' % (path, ': ' + hint if hint else ''))
-    with open(path, 'rb') as f:
-        is_hdf5 = f.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+    try:
+        with open(path, 'rb') as f:
+            is_hdf5 = f.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+    except (FileNotFoundError, IsADirectoryError) as err:
+        raise WeightsError('weights file %s does not exist%s' % (path, ': ' + hint if hint else '')) from err
     return _read_hdf5(path) if is_hdf5 else _read_binary(path, v1)
 
 
@@ -96,14 +119,19 @@ def _read_binary(path, v1):
         raise WeightsError('%s holds no layers: not a Caffe caffemodel' % path)
     if proto.layers and not proto.layer and not v1:
         raise WeightsError(
-            '%s is in Caffe\'s old V1 layer format (like the ILSVRC downloads): convolutionalise it with '
-            '`python -m caffe_fcn.surgery vgg16|alexnet --weights %s`, which loads it through Caffe' % (path, path))
+            '%s is in Caffe\'s old V1 layer format (like the ILSVRC downloads): convolutionalize it with '
+            '`python -m caffe_fcn.surgery vgg16|alexnet|googlenet --weights %s`, which loads it through Caffe' % (path, path))
     return OrderedDict((layer.name, [(_blob_array(b), not b.HasField('shape')) for b in layer.blobs])
                        for layer in list(proto.layer) + list(proto.layers) if layer.blobs)
 
 
-def _check_fits(path, stored, net, hint):
+def _check_fits(path, stored, net, hint, extra_layers=True):
     hint = ' ' + hint if hint else ''
+    extra = [name for name in stored if name not in net.params]
+    if extra and not extra_layers:
+        raise WeightsError('%s holds layers with parameters that the net lacks (%s): weights of another variant, '
+                           'whose result would differ from that variant\'s; pass its own weights, or '
+                           '--allow-extra-layers to ignore those layers%s' % (path, ', '.join(extra), hint))
     for name, blobs in net.params.items():
         if name not in stored:
             raise WeightsError('%s has no layer %r that the net needs: is it the right model?%s' % (path, name, hint))

@@ -1,10 +1,11 @@
 """Fetch datasets and weights: `python -m caffe_fcn.data fetch voc sbd`, `... weights vgg16`,
 `... list`. The `make data-*` and `make weights-*` targets call this."""
-import argparse
 import sys
 
-from caffe_fcn.data.fetch import FetchError, fetch_dataset, fetch_weights
+from caffe_fcn import cli
+from caffe_fcn.data.fetch import fetch_dataset, fetch_weights
 from caffe_fcn.data.sources import DATASETS, WEIGHTS
+from caffe_fcn.errors import UserError
 
 
 def describe(source):
@@ -15,15 +16,17 @@ def describe(source):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.data', description=__doc__)
+    parser = cli.parser('python -m caffe_fcn.data', __doc__, 'python -m caffe_fcn.data fetch voc sbd')
     commands = parser.add_subparsers(dest='command', required=True)
     commands.add_parser('list', help='what can be fetched, from where, and how it is checked')
     data = commands.add_parser('fetch', help='download, verify and unpack datasets into data/')
     data.add_argument('names', nargs='+', metavar='dataset', help=', '.join(DATASETS))
     weights = commands.add_parser('weights', help='download and verify weights into weights/')
     weights.add_argument('names', nargs='+', metavar='weights', help=', '.join(WEIGHTS))
-    args = parser.parse_args(argv)
+    return cli.run(parser, _data, argv)
 
+
+def _data(args):
     if args.command == 'list':
         for title, prefix, table in (('datasets', 'data', DATASETS), ('weights', 'weights', WEIGHTS)):
             print('%s:' % title)
@@ -31,15 +34,10 @@ def main(argv=None):
                 print('  make %s-%s' % (prefix, name))
                 for source in sources if isinstance(sources, tuple) else (sources,):
                     print(describe(source))
-        return 0
+        return
     fetch_one = fetch_dataset if args.command == 'fetch' else fetch_weights
-    try:
-        for name in args.names:
-            fetch_one(name)
-    except FetchError as err:
-        print('error: %s' % err, file=sys.stderr)
-        return 1
-    return 0
+    for name in args.names:
+        fetch_one(name)
 
 
 if __name__ == '__main__':

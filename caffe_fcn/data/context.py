@@ -11,11 +11,10 @@ import re
 import numpy as np
 
 from caffe_fcn.data.base import SegDataLayer
+from caffe_fcn.data.constants import CONTEXT_CLASSES, VOC_MEAN_BGR
 from caffe_fcn.data.readers import DataError, load_mat_variable, load_rgb, read_split
 from caffe_fcn.data.transform import LabelTable, rgb_to_blob
-from caffe_fcn.data.voc import VOC_MEAN_BGR
 
-CONTEXT_CLASSES = 60
 #: Names of the 59-class list that the full list spells differently.
 FULL_LIST_SPELLING = {'diningtable': 'table', 'bedcloth': 'bedclothes', 'clothes': 'cloth'}
 

@@ -22,9 +22,10 @@ import urllib.request
 import zipfile
 from http.client import HTTPException
 
-from caffe_fcn import paths
+from caffe_fcn import atomic, paths
 from caffe_fcn.data.sources import DATASETS, WEIGHTS
 from caffe_fcn.errors import UserError
+from caffe_fcn.progress import clock_text
 
 CHUNK = 1 << 20
 
@@ -63,7 +64,8 @@ class _Progress:
         self.last_mark = mark
         rate = (done - self.start_bytes) / max(time.monotonic() - self.start_time, 1e-6)
         of = ' of %s (%d%%)' % (_size(self.total), 100 * done // self.total) if self.total else ''
-        self.log('  %s: %s%s, %s/s' % (self.name, _size(done), of, _size(rate)))
+        eta = ', ETA %s' % clock_text((self.total - done) / rate) if self.total and rate > 0 else ''
+        self.log('  %s: %s%s, %s/s%s' % (self.name, _size(done), of, _size(rate), eta))
 
 
 def _content_range_start(value):
@@ -144,7 +146,7 @@ def download(url, dest, verify, rerun, log=print, retries=3, timeout=60):
         os.remove(part)
         raise FetchError('%s; the download was deleted: run `%s` again to retry, or fetch %s by hand'
                          % (err, rerun, url)) from None
-    os.replace(part, dest)
+    atomic.rename_into_place(part, dest)
 
 
 # ---- verification ----------------------------------------------------------------------------
@@ -180,19 +182,12 @@ def verify_archive(path):
 
 
 def verify_caffemodel(path, layers):
-    """The file must parse as a Caffe NetParameter (either layer format) holding `layers`."""
-    from google.protobuf.message import DecodeError
-
-    from caffe_fcn.backend import import_caffe
-    caffe_pb2 = import_caffe().proto.caffe_pb2
-    net = caffe_pb2.NetParameter()
+    """The file must read as Caffe weights (caffe_fcn.backend.weights: either layer format) holding `layers`."""
+    from caffe_fcn.backend.weights import WeightsError, layer_names
     try:
-        with open(path, 'rb') as f:
-            net.ParseFromString(f.read())
-    except DecodeError as err:
-        raise FetchError('%s is not a Caffe model (cannot parse it as a NetParameter: %s)'
-                         % (path, _one_line(err))) from err
-    names = {layer.name for layer in net.layer} | {layer.name for layer in net.layers}
+        names = layer_names(path)
+    except WeightsError as err:
+        raise FetchError('%s is not a Caffe model: %s' % (path, _one_line(err))) from err
     missing = [name for name in layers if name not in names]
     if missing:
         raise FetchError('%s lacks the layer(s) %s that this model must hold' % (path, ', '.join(missing)))
@@ -263,7 +258,7 @@ def copy_files(source, root, log=print):
                 raise FetchError('%s differs from %s: not overwriting it; compare them and remove one'
                                  % (dest, src))
             continue
-        shutil.copyfile(src, dest)
+        atomic.copy_file(src, dest)
         log('copied %s -> %s' % (src, dest))
 
 
@@ -282,6 +277,8 @@ def fetch(source, rerun, root=None, log=print, retries=3):
         log('%s: already in place (%s)' % (source.name, ', '.join(present)))
     else:
         download_path = os.path.join(root, source.download_to)
+        for destination in [download_path] + destinations:
+            atomic.check_folder(os.path.dirname(destination), 'the download folder')
         check = verifier(source)
         if os.path.exists(download_path):
             log('%s: checking the download already at %s' % (source.name, download_path))

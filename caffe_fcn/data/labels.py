@@ -10,6 +10,7 @@ import os
 import numpy as np
 from PIL import Image
 
+from caffe_fcn import atomic
 from caffe_fcn.data.readers import DataError, open_image
 
 
@@ -57,7 +58,14 @@ def save_label_png(path, label, overwrite=False):
                         'replace it)' % path)
     image = Image.fromarray(label.astype(np.uint8), mode='P')
     image.putpalette(voc_palette().tobytes())
-    image.save(path, format='PNG')
+    save_png(path, image, overwrite)
+
+
+def save_png(path, image, replace=False):
+    """Write a PIL image as a PNG through a temporary name (caffe_fcn.atomic)."""
+    with atomic.writing(path, replace) as temp:
+        image.save(temp, format='PNG')
+    return path
 
 
 def load_label_png(path):

@@ -16,14 +16,11 @@ import os
 import numpy as np
 
 from caffe_fcn.data.base import REQUIRED, SegDataLayer
+from caffe_fcn.data.constants import NYUD_CLASSES, NYUD_COLOR_MEAN_BGR, NYUD_HHA_MEAN, NYUD_LOG_DEPTH_MEAN
 from caffe_fcn.data.readers import (DataError, load_mat_variable, load_rgb, load_single_channel,
                                     load_three_channel, read_split)
 from caffe_fcn.data.transform import LabelTable, rgb_to_blob
 
-COLOR_MEAN_BGR = (116.190, 97.203, 92.318)
-HHA_MEAN = (132.431, 94.076, 118.477)
-LOG_DEPTH_MEAN = 7.844
-NYUD_CLASSES = 40
 #: Splits made of others (the release ships train, val and test lists).
 SPLIT_PARTS = {'trainval': ('train', 'val')}
 KINDS = ('color', 'hha', 'depth', 'label')
@@ -31,16 +28,16 @@ KINDS = ('color', 'hha', 'depth', 'label')
 
 def hha_to_blob(hha):
     """HxWx3 HHA -> 3xHxW float32 minus the HHA mean, channels in file order."""
-    return (np.asarray(hha, dtype=np.float32) - np.array(HHA_MEAN, dtype=np.float32)).transpose(2, 0, 1).copy()
+    return (np.asarray(hha, dtype=np.float32) - np.array(NYUD_HHA_MEAN, dtype=np.float32)).transpose(2, 0, 1).copy()
 
 
 def depth_to_blob(depth):
     """HxW stored depth -> 1xHxW float32 log depth minus its mean; missing (0) depth reads 0."""
     depth = np.asarray(depth, dtype=np.float64)
-    log_depth = np.full(depth.shape, LOG_DEPTH_MEAN)
+    log_depth = np.full(depth.shape, NYUD_LOG_DEPTH_MEAN)
     present = depth > 0
     log_depth[present] = np.log(depth[present])
-    return (log_depth - LOG_DEPTH_MEAN).astype(np.float32)[None]
+    return (log_depth - NYUD_LOG_DEPTH_MEAN).astype(np.float32)[None]
 
 
 class NYUDSegDataLayer(SegDataLayer):
@@ -80,7 +77,7 @@ class NYUDSegDataLayer(SegDataLayer):
 
     def load_kind(self, kind, path):
         if kind == 'color':
-            return rgb_to_blob(load_rgb(path), COLOR_MEAN_BGR)
+            return rgb_to_blob(load_rgb(path), NYUD_COLOR_MEAN_BGR)
         if kind == 'hha':
             return hha_to_blob(load_three_channel(path))
         if kind == 'depth':

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import scipy.io
-from PIL import Image
+from PIL import Image, ImageOps
 
 from caffe_fcn.errors import UserError
 
@@ -29,10 +29,25 @@ def open_image(path):
     return image
 
 
-def load_rgb(path):
+#: Pillow modes of 16-bit single-channel images (PNG, TIFF), which convert('RGB') clips to white.
+SIXTEEN_BIT_GREY = ('I;16', 'I;16B', 'I;16L', 'I;16N')
+
+
+def load_rgb(path, orient=False):
     """An image as HxWx3 uint8 RGB. Greyscale, palette and CMYK files are converted to RGB (the
-    reference release crashed on VOC's greyscale JPEGs instead)."""
+    reference release crashed on VOC's greyscale JPEGs instead); 16-bit greyscale keeps its high byte,
+    as Pillow itself reduces 16-bit colour PNGs. With `orient`, an EXIF orientation is applied, so the
+    array is the photo as viewers display it; data layers read pixels as stored, as the reference did."""
     image = open_image(path)
+    if orient:
+        image = ImageOps.exif_transpose(image)
+    if image.mode in SIXTEEN_BIT_GREY:
+        grey = (np.asarray(image).astype(np.uint32) >> 8).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if image.mode in ('I', 'F'):
+        raise DataError('%s holds %s pixels (mode %s), which have no one 8-bit reading: save it with 8 or 16 '
+                        'bits per channel' % (path, '32-bit integer' if image.mode == 'I' else 'floating-point',
+                                               image.mode))
     if image.mode != 'RGB':
         image = image.convert('RGB')
     return np.array(image, dtype=np.uint8)

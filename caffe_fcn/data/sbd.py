@@ -7,7 +7,7 @@ import os
 from caffe_fcn.data.base import SegDataLayer, check_mean
 from caffe_fcn.data.readers import load_mat_struct_field, load_rgb, read_split
 from caffe_fcn.data.transform import LabelTable, rgb_to_blob
-from caffe_fcn.data.voc import VOC_CLASSES, VOC_MEAN_BGR
+from caffe_fcn.data.constants import VOC_CLASSES, VOC_MEAN_BGR
 
 
 class SBDSegDataLayer(SegDataLayer):

@@ -7,13 +7,10 @@ of Images/, SemanticLabels/ and GeoLabels/: {id}.jpg, {id}.mat['S'] (semantic) a
 import os
 
 from caffe_fcn.data.base import SegDataLayer
+from caffe_fcn.data.constants import SIFTFLOW_GEOMETRIC_CLASSES, SIFTFLOW_MEAN_BGR, SIFTFLOW_SEMANTIC_CLASSES
 from caffe_fcn.data.readers import load_mat_variable, load_rgb, read_split
 from caffe_fcn.data.sources import SIFTFLOW_SCENES as SCENES
 from caffe_fcn.data.transform import LabelTable, rgb_to_blob
-
-SIFTFLOW_MEAN_BGR = (114.578, 115.294, 108.353)
-SEMANTIC_CLASSES = 33
-GEOMETRIC_CLASSES = 3
 
 
 class SIFTFlowSegDataLayer(SegDataLayer):
@@ -21,8 +18,8 @@ class SIFTFlowSegDataLayer(SegDataLayer):
 
     defaults = {'siftflow_dir': 'data/sift-flow'}
     folders = {'siftflow_dir': '`make data-siftflow`'}
-    semantic = LabelTable.shifted(0, 1, SEMANTIC_CLASSES)
-    geometric = LabelTable.shifted(-1, 2, GEOMETRIC_CLASSES)
+    semantic = LabelTable.shifted(0, 1, SIFTFLOW_SEMANTIC_CLASSES)
+    geometric = LabelTable.shifted(-1, 2, SIFTFLOW_GEOMETRIC_CLASSES)
 
     def configure(self, params):
         self.siftflow_dir = self.folder('siftflow_dir')

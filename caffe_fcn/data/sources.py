@@ -1,8 +1,8 @@
 """Where every dataset and weight file comes from, where it goes, and how the download is checked.
 
 Checksums are only those published for these exact files: the MD5s of the VOC and SBD archives
-(as listed in torchvision's dataset table) and the SHA-1 of bvlc_reference_caffenet.caffemodel (Caffe
-Model Zoo). No checksum or size is published for the others, so their content is checked instead:
+(as listed in torchvision's dataset table) and the SHA-1s of bvlc_reference_caffenet.caffemodel and
+bvlc_googlenet.caffemodel (the readmes of Caffe's models/bvlc_reference_caffenet and models/bvlc_googlenet). No checksum or size is published for the others, so their content is checked instead:
 an archive must read to the end (which checks its gzip or zip CRCs) and hold the expected layout,
 and a caffemodel must parse as a Caffe NetParameter holding the expected layers.
 
@@ -109,6 +109,12 @@ WEIGHTS = {
         name='alexnet', url='http://dl.caffe.berkeleyvision.org/bvlc_reference_caffenet.caffemodel',
         download_to='weights/bvlc_reference_caffenet.caffemodel',
         checksum=Checksum('sha1', '4c8d77deb20ea792f84eb5e6d0a11ca0a8660a46')),
+    # FCN-GoogLeNet's ILSVRC weights: BVLC GoogLeNet (68.7% top-1), the public replication; the paper
+    # used its own (68.5%), never released.
+    'googlenet': Source(
+        name='googlenet', url='http://dl.caffe.berkeleyvision.org/bvlc_googlenet.caffemodel',
+        download_to='weights/bvlc_googlenet.caffemodel',
+        checksum=Checksum('sha1', '405fc5acd08a3bb12de8ee5e23a96bec22f08204')),
     'fcn32s-heavy-pascal': _fcn_pascal(32, ()),
     'fcn16s-heavy-pascal': _fcn_pascal(16, ('score_pool4',)),
     'fcn8s-heavy-pascal': _fcn_pascal(8, ('score_pool4', 'score_pool3')),

@@ -5,13 +5,10 @@ SegmentationClass/{id}.png (palette indices 0..20, 255 void)."""
 import os
 
 from caffe_fcn.data.base import SegDataLayer, check_mean
+from caffe_fcn.data.constants import VOC_CLASSES, VOC_MEAN_BGR
 from caffe_fcn.data.labels import load_label_png
 from caffe_fcn.data.readers import load_rgb, read_split
 from caffe_fcn.data.transform import LabelTable, rgb_to_blob
-
-#: Mean pixel of the ILSVRC training images, BGR: what the VGG16 and AlexNet trunks were trained with.
-VOC_MEAN_BGR = (104.00699, 116.66877, 122.67892)
-VOC_CLASSES = 21
 
 
 class VOCSegDataLayer(SegDataLayer):

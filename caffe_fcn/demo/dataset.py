@@ -31,8 +31,8 @@ VOID = 255
 MANIFEST = 'dataset.json'
 
 
-class DemoDataError(UserError, RuntimeError):
-    pass
+class DemoError(UserError, RuntimeError):
+    """A demo step that cannot run: its dataset or an earlier step's output is missing or taken."""
 
 
 # ---- shapes: boolean masks on a pixel grid -------------------------------------------------
@@ -173,7 +173,7 @@ def read_manifest(out_dir):
     """The parameters and mean of the demo dataset in `out_dir`, or a clear error if absent."""
     path = os.path.join(out_dir, MANIFEST)
     if not os.path.exists(path):
-        raise DemoDataError('no demo dataset at %s (%s missing): run `make demo-data` first'
+        raise DemoError('no demo dataset at %s (%s missing): run `make demo-data` first'
                             % (out_dir, MANIFEST))
     with open(path) as f:
         return json.load(f)
@@ -187,15 +187,15 @@ def generate(out_dir, seed=1337, train=300, val=100, min_side=96, max_side=200, 
     """
     params = {'seed': seed, 'train': train, 'val': val, 'min_side': min_side, 'max_side': max_side}
     if not (train > 0 and val > 0 and 16 <= min_side <= max_side):
-        raise DemoDataError('demo dataset needs train > 0, val > 0 and 16 <= min_side <= max_side; '
+        raise DemoError('demo dataset needs train > 0, val > 0 and 16 <= min_side <= max_side; '
                             'got %r' % params)
     if os.path.exists(out_dir):
         if not os.path.exists(os.path.join(out_dir, MANIFEST)):
-            raise DemoDataError('%s exists but holds no demo dataset (%s missing); '
+            raise DemoError('%s exists but holds no demo dataset (%s missing); '
                                 'move it away or choose another output folder' % (out_dir, MANIFEST))
         manifest = read_manifest(out_dir)
         if manifest['params'] != params:
-            raise DemoDataError('%s holds a demo dataset made with %r, not %r; delete it '
+            raise DemoError('%s holds a demo dataset made with %r, not %r; delete it '
                                 '(or choose another output folder) to make a new one'
                                 % (out_dir, manifest['params'], params))
         log('demo data: %s is up to date (%d train, %d val images)' % (out_dir, train, val))

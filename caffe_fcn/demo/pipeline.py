@@ -19,11 +19,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from caffe_fcn import atomic
 from caffe_fcn.train import metrics_log
 from caffe_fcn.backend import select_device
 from caffe_fcn.data.labels import load_label_png
 from caffe_fcn.data.readers import read_split
 from caffe_fcn.demo import dataset
+from caffe_fcn.demo.dataset import DemoError
 from caffe_fcn.demo.pretrain import pretrain
 from caffe_fcn.evaluate.infer import infer
 from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
@@ -33,16 +35,13 @@ from caffe_fcn.paths import resolve
 from caffe_fcn.evaluate.plot import plot_rounds
 from caffe_fcn.train.solve import train
 from caffe_fcn.surgery import convolutionalize
-from caffe_fcn.errors import UserError
+from caffe_fcn.backend.weights import net_with_weights, save_weights
+from caffe_fcn.nets import ilsvrc
 
 SOURCE_VARIANTS = {'32s': 'voc-fcn32s', '16s': 'voc-fcn16s', '8s': 'voc-fcn8s'}
 PRETRAINED, RANDOM = 'demo-vgg16-fcn', 'demo-vgg16-fcn-random'
 ABLATION = 'demo-fcn32s-random'
 TIMINGS = 'timings.json'
-
-
-class DemoError(UserError, RuntimeError):
-    pass
 
 
 def stage_name(head):
@@ -66,8 +65,7 @@ class Timer:
         yield
         self.seconds[name] = round(time.time() - start, 1)
         log('[%s] %s done in %.0f s' % (time.strftime('%H:%M:%S'), name, self.seconds[name]))
-        with open(self.path, 'w') as f:
-            json.dump(self.seconds, f, indent=1)
+        atomic.write_json(self.path, self.seconds, replace=True)
 
 
 def check_fresh(out_dir):
@@ -90,11 +88,12 @@ def demo_variant(config, head, init, data_dir, mean, classes, name=None):
                    rounds=stage.rounds, steps=stage.steps, widths=config.widths, normalize_loss=True)
 
 
-def convolutionalise(classifier_weights, widths, classes, out, log):
+def surgery(classifier_weights, widths, classes, out, log):
     """The surgery `make vgg16-fcn` does: classifier weights -> its fully convolutional twin."""
-    report = convolutionalize('vgg16', weights=classifier_weights, out=out, widths=widths, classes=classes)
+    classifier = net_with_weights(ilsvrc.classifier('vgg16', widths=widths, classes=classes), classifier_weights)
+    twin, report = convolutionalize('vgg16', classifier, widths=widths, classes=classes)
     log('  %s\n  -> %s' % (str(report).replace('\n', '\n  '), out))
-    return out
+    return save_weights(twin, out)
 
 
 def background_baseline(data_dir, split, classes):
@@ -144,6 +143,8 @@ def run(config, data_dir, out_dir, log=print):
     """Every step of the demo into `out_dir` (which must be empty); returns the Timer."""
     out_dir = resolve(out_dir)
     check_fresh(out_dir)
+    atomic.check_folder(out_dir, '--out')
+    atomic.check_folder(resolve(data_dir), '--data')
     select_device()
     os.makedirs(out_dir, exist_ok=True)
     where = paths(out_dir)
@@ -161,11 +162,10 @@ def run(config, data_dir, out_dir, log=print):
                                            config.pretrain_iterations,
                                            config.pretrain_test_batches, config.seed,
                                            log=lambda t: log('  ' + t))
-        with open(where['summary'], 'w') as f:
-            json.dump(summary, f, indent=1)
+        atomic.write_json(where['summary'], summary)
     with timer.step('surgery: fc6/fc7/fc8 -> convolutions', log):
-        convolutionalise(trained, config.widths, classes, where['pretrained'], log)
-        convolutionalise(start, config.widths, classes, where['random'], log)
+        surgery(trained, config.widths, classes, where['pretrained'], log)
+        surgery(start, config.widths, classes, where['random'], log)
     weights, init = where['pretrained'], Init('ilsvrc', PRETRAINED)
     for stage in config.stages:
         variant = demo_variant(config, stage.head, init, data_dir, mean, classes)
@@ -174,8 +174,7 @@ def run(config, data_dir, out_dir, log=print):
         init = Init('stage', variant.name)
     chain_plot(out_dir, [stage_name(stage.head) for stage in config.stages], where['chain_plot'])
     with timer.step('baseline: all background on val', log):
-        with open(where['baseline'], 'w') as f:
-            json.dump(background_baseline(data_dir, 'val', classes), f, indent=1)
+        atomic.write_json(where['baseline'], background_baseline(data_dir, 'val', classes))
     with timer.step('overlays: FCN-8s on %d val images' % config.overlays, log):
         folder = os.path.join(resolve(data_dir), 'JPEGImages')
         images = [os.path.join(folder, name + '.jpg') for name in dataset.image_ids('val', config.overlays)]

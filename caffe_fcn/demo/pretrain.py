@@ -6,7 +6,7 @@ by `caffe_fcn.demo.crops.CropLayer`, started from He-normal weights (fc8 at zero
 score layers start: large random class scores at the start stall training) and trained by Caffe.
 It has no Dropout: a few hundred iterations that see each crop about once cannot overfit, and
 dropping half of a 128-wide fc6/fc7 stalled learning (the FCN nets keep drop6/drop7).
-Its weights are then convolutionalised by the surgery the real VGG16 goes through
+Its weights are then convolutionalized by the surgery the real VGG16 goes through
 (`caffe_fcn.surgery.transplant`: InnerProduct weights become convolution kernels).
 """
 import os
@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from caffe_fcn import atomic
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.backend.weights import save_weights
 from caffe_fcn.demo.random_init import he_init, trunk_layers
@@ -52,9 +53,7 @@ def solver_text(train_net, test_net, settings):
 
 
 def _write(path, text):
-    with open(path, 'w') as f:
-        f.write(text)
-    return path
+    return atomic.write_text(path, text)
 
 
 def val_accuracy(solver, batches):

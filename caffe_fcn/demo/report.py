@@ -5,6 +5,7 @@ import json
 import os
 import platform
 
+from caffe_fcn import atomic
 from caffe_fcn.train import metrics_log
 from caffe_fcn.evaluate.compare import METRIC_LABELS, as_markdown, as_text
 from caffe_fcn.data.readers import read_split
@@ -107,7 +108,7 @@ def outputs(out_dir, data_dir):
     where = pipeline.paths(out_dir)
     lines = [('dataset (VOC layout)', resolve(data_dir)),
              ('classifier (ILSVRC stand-in)', where['ilsvrc']),
-             ('convolutionalised classifier', where['pretrained'])]
+             ('convolutionalized classifier', where['pretrained'])]
     for name, label, _ in STAGES + ((pipeline.ABLATION, ABLATION_LABEL, None),):
         run_dir = os.path.join(out_dir, name)
         if os.path.isdir(run_dir):
@@ -147,6 +148,5 @@ def write(out_dir, data_dir, command, seconds):
         '## Timings\n\n```\n' + '\n'.join(timing_lines) + '\n```', total,
         '## Outputs\n\n' + '\n'.join('- ' + line for line in out_lines)]) + '\n'
     report_path = os.path.join(out_dir, 'report.md')
-    with open(report_path, 'w') as f:
-        f.write(markdown)
+    atomic.write_text(report_path, markdown, replace=True)  # make demo-ablation updates it
     return text + '\nreport: %s' % shown(report_path)

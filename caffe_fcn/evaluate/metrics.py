@@ -6,6 +6,12 @@ IU 0 whenever they were predicted; that is not done here).
 """
 import numpy as np
 
+from caffe_fcn.errors import UserError
+
+
+class ScoreError(UserError, ValueError):
+    """Scores that cannot be computed: a split with no labelled pixel, a net whose blobs do not fit."""
+
 
 def fast_hist(label, prediction, n_classes):
     """Confusion matrix: hist[i, j] counts pixels of ground-truth class i predicted as class j.
@@ -14,14 +20,14 @@ def fast_hist(label, prediction, n_classes):
     label = np.asarray(label)
     prediction = np.asarray(prediction)
     if label.shape != prediction.shape:
-        raise ValueError('label has shape %s but prediction has shape %s: score and label blobs must '
+        raise ScoreError('label has shape %s but prediction has shape %s: score and label blobs must '
                          'cover the same pixels' % (label.shape, prediction.shape))
     scored = (label >= 0) & (label < n_classes)
     truth = label[scored].astype(np.int64)
     guess = prediction[scored].astype(np.int64)
     outside = guess[(guess < 0) | (guess >= n_classes)]
     if outside.size:
-        raise ValueError('prediction holds class %d, outside 0..%d' % (outside[0], n_classes - 1))
+        raise ScoreError('prediction holds class %d, outside 0..%d' % (outside[0], n_classes - 1))
     return np.bincount(n_classes * truth + guess, minlength=n_classes ** 2).reshape(n_classes, n_classes)
 
 
@@ -31,7 +37,7 @@ def segmentation_metrics(hist):
     hist = np.asarray(hist, dtype=np.float64)
     total = hist.sum()
     if total == 0:
-        raise ValueError('the confusion matrix is empty: no pixel of the split has a scored label')
+        raise ScoreError('the confusion matrix is empty: no pixel of the split has a scored label')
     true_positives = np.diag(hist)
     ground_truth = hist.sum(axis=1)
     predicted = hist.sum(axis=0)

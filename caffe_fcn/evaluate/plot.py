@@ -1,8 +1,9 @@
 """Loss and mean IU per round of a run, as a PNG drawn from its metrics log.
 
-    python -m caffe_fcn.evaluate.plot runs/voc-fcn8s            # writes runs/voc-fcn8s/metrics.png
+    python -m caffe_fcn.evaluate.plot RUN [--out DIR]     # writes <DIR>/metrics.png (default DIR: the run's folder)
+
+An existing metrics.png is never replaced.
 """
-import argparse
 import os
 import sys
 
@@ -11,14 +12,22 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
+from caffe_fcn import atomic, cli  # noqa: E402
+from caffe_fcn.errors import OutputExists  # noqa: E402
 from caffe_fcn.train import metrics_log  # noqa: E402
+from caffe_fcn.train.metrics_log import MetricsLogError  # noqa: E402
+
+PLOT_NAME = 'metrics.png'
 
 
 def plot_rounds(history, out_path, title):
-    """Two panels over iterations: train and test loss per output head, and test mean IU (%)."""
+    """Two panels over iterations: train and test loss per output head, and test mean IU (%), written
+    to `out_path` (never over an existing file) through a temporary name."""
     rounds = [r for r in history if r['event'] == 'round']
     if not rounds:
-        raise ValueError('no training round to plot yet')
+        raise MetricsLogError('no training round to plot yet')
+    if os.path.exists(out_path):
+        raise OutputExists('%s already exists; not replacing it: move it away or choose another --out' % out_path)
     iterations = [r['iteration'] for r in rounds]
     fig, (loss_ax, iu_ax) = plt.subplots(2, 1, sharex=True, figsize=(7, 6))
     for output in rounds[-1]['scores']:
@@ -32,28 +41,28 @@ def plot_rounds(history, out_path, title):
     iu_ax.set_xlabel('iteration')
     iu_ax.legend()
     fig.tight_layout()
-    fig.savefig(out_path, dpi=100)
+    with atomic.writing(out_path) as temp:
+        fig.savefig(temp, format='png', dpi=100)
     plt.close(fig)
     return out_path
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.plot', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('log', help='a run directory or its metrics log (metrics.jsonl)')
-    parser.add_argument('--out', help='PNG to write (default: metrics.png beside the log)')
-    args = parser.parse_args(argv)
+    parser = cli.parser('python -m caffe_fcn.evaluate.plot', __doc__, 'python -m caffe_fcn.evaluate.plot runs/voc-fcn8s')
+    cli.add_run(parser)
+    cli.add_out(parser, 'where to write %s (default: the folder of the log)' % PLOT_NAME)
+    return cli.run(parser, _plot, argv)
+
+
+def _plot(args):
     path = metrics_log.log_path(args.log)
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(path)), 'metrics.png')
-    try:
-        history = metrics_log.rounds(metrics_log.read(path))
-        replaced = os.path.exists(out)
-        title = '%s on %s' % (history[-1].get('variant'), history[-1].get('split')) if history else ''
-        plot_rounds(history, out, title)
-    except (OSError, ValueError) as err:
-        sys.exit('plot: %s' % err)
-    print('%s %s' % ('replaced' if replaced else 'wrote', out))
+    out = os.path.join(args.out or os.path.dirname(os.path.abspath(path)), PLOT_NAME)
+    atomic.check_file_output(out, '--out')
+    history = metrics_log.rounds(metrics_log.read(path))
+    title = '%s on %s' % (history[-1].get('variant'), history[-1].get('split')) if history else ''
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    print('wrote %s' % plot_rounds(history, out, title))
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

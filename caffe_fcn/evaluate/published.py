@@ -1,9 +1,14 @@
 """Published FCN results (percent), as data: the paper's tables and the reference release's notes.
 
 `variant` is this project's registry name for the net that reproduces the row (None where the
-project has no such net); `split` is the split name our logs record ('seg11valid', 'test', 'val'),
-or the benchmark's own name for results only an evaluation server can give ('VOC2012 test')."""
+project has no such net); `split` is the split name our logs record ('seg11valid', 'test', 'val';
+CVPR Table 1's 'val' is VOC2011 val), or the benchmark's own name for results only an evaluation
+server can give ('VOC2012 test'); `profile` is the training profile that reproduces it
+(caffe_fcn.train.recipes: 'heavy' is the registry's own settings, which are the release's, and
+'paper-table1' / 'paper-table2' the paper's recipe on the splits of CVPR Table 1 / 2)."""
 from dataclasses import dataclass
+
+from caffe_fcn.nets.registry import make_command
 
 METRICS = ('pixel_accuracy', 'mean_accuracy', 'mean_iu', 'frequency_weighted_iu')
 
@@ -19,22 +24,31 @@ class Published:
     mean_iu: float | None = None
     frequency_weighted_iu: float | None = None
     output: str = 'semantic'
+    profile: str = 'heavy'
+
+    @property
+    def command(self):
+        """The command that trains the net this row reports (None where the project has none)."""
+        return make_command(self.variant, self.profile) if self.variant else None
 
 
-def _row(model, variant, split, source, scores=(None, None, None, None), output='semantic'):
-    return Published(model, variant, split, source, *scores, output=output)
+def _row(model, variant, split, source, scores=(None, None, None, None), output='semantic', profile='heavy'):
+    return Published(model, variant, split, source, *scores, output=output, profile=profile)
+
+
+T1, T2 = 'paper-table1', 'paper-table2'
 
 
 RESULTS = (
-    _row('FCN-AlexNet', 'voc-fcn-alexnet', 'VOC2011 val', 'CVPR Table 1', (None, None, 39.8, None)),
-    _row('FCN-VGG16', 'voc-fcn32s', 'VOC2011 val', 'CVPR Table 1', (None, None, 56.0, None)),
-    _row('FCN-GoogLeNet', None, 'VOC2011 val', 'CVPR Table 1', (None, None, 42.5, None)),
-    _row('FCN-32s-fixed', None, 'seg11valid', 'CVPR Table 2', (83.0, 59.7, 45.4, 72.0)),
-    _row('FCN-32s', 'voc-fcn32s', 'seg11valid', 'CVPR Table 2', (89.1, 73.3, 59.4, 81.4)),
-    _row('FCN-16s', 'voc-fcn16s', 'seg11valid', 'CVPR Table 2', (90.0, 75.7, 62.4, 83.0)),
-    _row('FCN-8s', 'voc-fcn8s', 'seg11valid', 'CVPR Table 2', (90.3, 75.9, 62.7, 83.2)),
-    _row('FCN-8s', 'voc-fcn8s', 'VOC2011 test', 'CVPR Table 3', (None, None, 62.7, None)),
-    _row('FCN-8s', 'voc-fcn8s', 'VOC2012 test', 'CVPR Table 3', (None, None, 62.2, None)),
+    _row('FCN-AlexNet', 'voc-fcn-alexnet', 'val', 'CVPR Table 1', (None, None, 39.8, None), profile=T1),
+    _row('FCN-VGG16', 'voc-fcn32s', 'val', 'CVPR Table 1', (None, None, 56.0, None), profile=T1),
+    _row('FCN-GoogLeNet', 'voc-fcn-googlenet', 'val', 'CVPR Table 1', (None, None, 42.5, None), profile=T1),
+    _row('FCN-32s-fixed', 'voc-fcn32s-fixed', 'seg11valid', 'CVPR Table 2', (83.0, 59.7, 45.4, 72.0), profile=T2),
+    _row('FCN-32s', 'voc-fcn32s', 'seg11valid', 'CVPR Table 2', (89.1, 73.3, 59.4, 81.4), profile=T2),
+    _row('FCN-16s', 'voc-fcn16s', 'seg11valid', 'CVPR Table 2', (90.0, 75.7, 62.4, 83.0), profile=T2),
+    _row('FCN-8s', 'voc-fcn8s', 'seg11valid', 'CVPR Table 2', (90.3, 75.9, 62.7, 83.2), profile=T2),
+    _row('FCN-8s', 'voc-fcn8s', 'VOC2011 test', 'CVPR Table 3', (None, None, 62.7, None), profile=T2),
+    _row('FCN-8s', 'voc-fcn8s', 'VOC2012 test', 'CVPR Table 3', (None, None, 62.2, None), profile=T2),
     _row('FCN-32s heavy', 'voc-fcn32s', 'seg11valid', 'reference release', (None, None, 63.6, None)),
     _row('FCN-16s heavy', 'voc-fcn16s', 'seg11valid', 'reference release', (None, None, 65.0, None)),
     _row('FCN-8s heavy', 'voc-fcn8s', 'seg11valid', 'reference release', (None, None, 65.5, None)),
@@ -54,11 +68,23 @@ RESULTS = (
 )
 
 
-def published_for(variant, split, output='semantic'):
-    """Every published row for this variant, split and output head, in table order."""
-    return [r for r in RESULTS if (r.variant, r.split, r.output) == (variant, split, output)]
+# CVPR Appendix A: mean IU of the ground truth down- and upsampled by each factor (a subset of
+# VOC2011 val), the upper bound of a prediction at that stride.
+APPENDIX_A = {128: 50.9, 64: 73.3, 32: 86.1, 16: 92.8, 8: 96.4, 4: 98.5}
 
 
-def splits_published_for(variant):
-    """The splits that have any published number for this variant."""
-    return sorted({r.split for r in RESULTS if r.variant == variant})
+def published_for(variant, split, output='semantic', profile=None):
+    """Every published row for this variant, split and output head (and training profile, if
+    given), in table order."""
+    return [r for r in RESULTS if (r.variant, r.split, r.output) == (variant, split, output)
+            and profile in (None, r.profile)]
+
+
+def splits_published_for(variant, profile=None):
+    """The splits that have any published number for this variant (and profile, if given)."""
+    return sorted({r.split for r in RESULTS if r.variant == variant and profile in (None, r.profile)})
+
+
+def profiles_published_for(variant, split, output='semantic'):
+    """The training profiles with a published number for this variant, split and head."""
+    return sorted({r.profile for r in published_for(variant, split, output)})

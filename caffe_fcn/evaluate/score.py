@@ -1,29 +1,27 @@
 """Scoring a test net over its whole split: one confusion matrix and one mean loss per output head.
 
-    python -m caffe_fcn.evaluate.score --net nets/voc-fcn8s --weights fcn8s-heavy-pascal.caffemodel --split seg11valid
+    python -m caffe_fcn.evaluate.score VARIANT --weights FILE [--split NAME] [--gpu ID] [--out DIR [--save-predictions]]
+
+With --out, the scores are appended to <DIR>/metrics.jsonl as a 'score' record (what
+python -m caffe_fcn.evaluate.compare reads) and --save-predictions writes <DIR>/predictions/.
 
 The score, label and loss blobs come from the variant's outputs (SIFT Flow scores its semantic
 and geometric heads, each with its own loss). The split's size and the image ids come from the
 net's data layer, which reads the split in file order.
 """
-import argparse
 import os
 import sys
 import time
 
 import numpy as np
 
-from caffe_fcn.backend import check_device
-from caffe_fcn.nets import files as netfiles
+from caffe_fcn import atomic, cli
+from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.train import metrics_log
 from caffe_fcn.data.base import SegDataLayer
 from caffe_fcn.data.labels import save_label_png
-from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
-from caffe_fcn.errors import UserError
-
-
-class ScoreError(UserError, ValueError):
-    pass
+from caffe_fcn.evaluate.metrics import ScoreError, fast_hist, segmentation_metrics
+from caffe_fcn.progress import Progress
 
 
 def split_layer(net):
@@ -55,11 +53,12 @@ def prediction_paths(save_dir, outputs, ids):
     return paths
 
 
-def score(net, outputs, save_dir=None, progress=None):
+def score(net, outputs, save_dir=None, say=None, every=10.0):
     """Forward every image of the split once; {output name: metrics + mean 'loss' + 'images' + 'seconds'}.
 
     With `save_dir`, each prediction is also written as a palette PNG (the folder may exist; a file
-    already there is an error before any forward, never overwritten)."""
+    already there is an error before any forward, never overwritten). With `say`, a progress line
+    (images scored, rate, ETA) every `every` seconds (caffe_fcn.progress)."""
     layer = split_layer(net)
     if layer.random:
         raise ScoreError('split %r is sampled at random (its name contains "train"); score a split that is '
@@ -73,6 +72,7 @@ def score(net, outputs, save_dir=None, progress=None):
                              'choose another folder or move them away' % (len(taken), taken[0]))
         for ps in paths.values():
             os.makedirs(os.path.dirname(next(iter(ps.values()))), exist_ok=True)
+    progress = Progress('scored', len(ids), say, unit='images', every=every) if say else None
     hists = {o.name: np.zeros((o.classes, o.classes), dtype=np.int64) for o in outputs}
     losses = dict.fromkeys(hists, 0.0)
     start = time.time()
@@ -87,13 +87,22 @@ def score(net, outputs, save_dir=None, progress=None):
             if paths:
                 save_label_png(paths[o.name][layer.current_id], prediction.astype(np.uint8))
         if progress:
-            progress(index + 1, len(ids))
+            progress.update(index + 1)
     seconds = time.time() - start
     scores = {}
     for name, hist in hists.items():
         scores[name] = dict(segmentation_metrics(hist), loss=losses[name] / len(ids),
                             images=len(ids), seconds=round(seconds, 3))
     return scores
+
+
+def check_out_writable(out):
+    """Refuse, before any scoring, an --out folder that could not be written, or one whose
+    metrics.jsonl is not a metrics log."""
+    atomic.check_folder(out, '--out')
+    log = os.path.join(out, metrics_log.LOG_NAME)
+    if os.path.exists(log):
+        metrics_log.read(log)
 
 
 def summary(scores):
@@ -113,31 +122,38 @@ def summary(scores):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m caffe_fcn.evaluate.score', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--net', required=True, help='net directory of a variant, e.g. nets/voc-fcn8s')
-    parser.add_argument('--weights', required=True, help='caffemodel to score')
-    parser.add_argument('--split', help="split to score (default: the variant's test split)")
-    parser.add_argument('--gpu', type=int, help='CUDA device (default: CPU)')
-    parser.add_argument('--save-predictions', metavar='DIR', help='write each prediction as a palette PNG')
-    parser.add_argument('--log', metavar='FILE', help="append the scores to this metrics log ('score' record)")
-    args = parser.parse_args(argv)
-    try:
-        check_device(args.gpu)
-        nets = netfiles.NetFiles(args.net)
-        net, split = nets.test_net(args.weights, args.split, gpu=args.gpu)
-        scores = score(net, nets.variant.outputs, args.save_predictions,
-                       progress=lambda i, n: print('\rscored %d/%d' % (i, n), end='', file=sys.stderr))
-        print(file=sys.stderr)
-    except (OSError, ValueError, RuntimeError) as err:
-        sys.exit('score: %s' % err)
+    parser = cli.parser('python -m caffe_fcn.evaluate.score', __doc__,
+                        'python -m caffe_fcn.evaluate.score voc-fcn8s --weights weights/fcn8s-heavy-pascal.caffemodel '
+                        '--out runs/fcn8s-heavy-pascal')
+    cli.add_variant(parser)
+    cli.add_weights(parser, required=True, help='the caffemodel to score')
+    cli.add_split(parser, "the split to score (default: the variant's test split)")
+    cli.add_gpu(parser)
+    cli.add_out(parser, "append the scores to <DIR>/metrics.jsonl ('score' record)")
+    cli.add_save_predictions(parser)
+    cli.add_allow_extra_layers(parser)
+    return cli.run(parser, _score, argv)
+
+
+def _score(args):
+    if args.save_predictions and not args.out:
+        raise ScoreError('--save-predictions writes into <DIR>/predictions/: give --out DIR')
+    out = os.path.abspath(args.out) if args.out else None
+    if out:
+        check_out_writable(out)
+    nets = NetFiles(args.variant)
+    net, split = nets.test_net(args.weights, args.split, gpu=args.gpu, extra_layers=args.allow_extra_layers)
+    scores = score(net, nets.variant.outputs, os.path.join(out, 'predictions') if args.save_predictions else None,
+                   say=lambda line: print(line, file=sys.stderr))
     print('%s on %s, weights %s' % (nets.variant.name, split, args.weights))
     print(summary(scores))
-    if args.log:
-        metrics_log.append(args.log, {'event': 'score', 'variant': nets.variant.name, 'split': split,
+    if out:
+        os.makedirs(out, exist_ok=True)
+        log = os.path.join(out, metrics_log.LOG_NAME)
+        metrics_log.append(log, {'event': 'score', 'variant': nets.variant.name, 'split': split,
                                  'weights': os.path.abspath(args.weights), 'scores': scores})
-        print('appended to %s' % args.log)
+        print('appended to %s' % log)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

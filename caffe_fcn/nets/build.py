@@ -6,7 +6,10 @@ reshaped to each image at run time), no Dropout and no loss.
 """
 from caffe_fcn.backend import import_caffe
 from caffe_fcn.nets import heads, layers
+from caffe_fcn.nets.coord_map import top_map
+from caffe_fcn.nets.registry import VariantError
 from caffe_fcn.nets.trunks import TRUNKS
+from caffe_fcn.paths import NETS, RUNS, SOLVERS
 
 caffe = import_caffe()
 L = caffe.layers
@@ -17,11 +20,11 @@ NO_AUTOMATIC_TESTING = 999999999  # the solve driver (caffe_fcn.train.solve) sco
 
 def net_path(variant, net_name):
     """Where a net of `variant` is checked in, relative to the repository root."""
-    return 'nets/%s/%s.prototxt' % (variant.name, net_name)
+    return '%s/%s/%s.prototxt' % (NETS, variant.name, net_name)
 
 
 def solver_path(variant):
-    return 'solvers/%s.prototxt' % variant.name
+    return '%s/%s.prototxt' % (SOLVERS, variant.name)
 
 
 def _inputs(n, variant, net_name):
@@ -42,15 +45,15 @@ def _inputs(n, variant, net_name):
     return [n[name] for name in names]
 
 
-def net_proto(variant, net_name):
-    """The caffe_pb2.NetParameter of `variant`'s net `net_name` (see variant.nets)."""
+def _net_spec(variant, net_name):
+    """(NetSpec of `variant`'s net `net_name`, {output name: its coarse score top})."""
     if net_name not in variant.nets:
-        raise ValueError('variant %r has no net %r; its nets are %s'
+        raise VariantError('variant %r has no net %r; its nets are %s'
                          % (variant.name, net_name, ', '.join(variant.nets)))
     n = caffe.NetSpec()
     images = _inputs(n, variant, net_name)
     build_trunk = TRUNKS[variant.trunk]
-    trunk = dict(widths=variant.widths, dropout=net_name != 'deploy')
+    trunk = dict(widths=variant.widths, dropout=net_name != 'deploy', frozen=variant.frozen_trunk)
     if variant.fusion == 'late':
         classes = variant.outputs[0].classes
         for i, top in zip(variant.inputs, images):
@@ -63,19 +66,37 @@ def net_proto(variant, net_name):
     else:
         fc7 = build_trunk(n, images[0], **trunk)
     like = n.data if variant.fusion == 'early' else images[0]
+    coarse = {}
     for out in variant.outputs:
         if variant.fusion == 'late':
-            coarse = fused
+            coarse[out.name] = fused
         else:
-            n['score_fr' + out.tag] = coarse = layers.score(fc7, out.classes)
-        heads.upsample_head(n, coarse, variant.head, out.classes, like, out.score,
+            n['score_fr' + out.tag] = coarse[out.name] = layers.score(fc7, out.classes)
+        heads.upsample_head(n, coarse[out.name], variant.head, out.classes, like, out.score,
                             trunk=variant.trunk, tag=out.tag)
         if net_name != 'deploy':
             n[out.loss] = layers.softmax_loss(n[out.score], n[out.label],
                                               variant.normalize_loss)
+    return n, coarse
+
+
+def net_proto(variant, net_name):
+    """The caffe_pb2.NetParameter of `variant`'s net `net_name` (see variant.nets)."""
+    n, _ = _net_spec(variant, net_name)
     proto = n.to_proto()
     proto.name = variant.name
     return proto
+
+
+def coarse_map(variant):
+    """The coordinate map from the input image grid to the grid of the final score layer
+    (score_fr, the cells the paper's loss sampling drops), shared by every output."""
+    n, coarse = _net_spec(variant, 'deploy')
+    maps = {name: top_map(top) for name, top in coarse.items()}
+    first = next(iter(maps.values()))
+    if any(m != first for m in maps.values()):
+        raise VariantError('variant %r: its outputs score on different grids %s' % (variant.name, maps))
+    return first
 
 
 def solver_proto(variant):
@@ -90,23 +111,6 @@ def solver_proto(variant):
         setattr(solver, key, value)
     solver.test_interval = NO_AUTOMATIC_TESTING
     solver.test_initialization = False
-    solver.snapshot_prefix = 'runs/%s/snapshots/%s' % (variant.name, variant.name)
+    solver.snapshot_prefix = '%s/%s/snapshots/%s' % (RUNS, variant.name, variant.name)
     return solver
 
-
-def with_input_layers(variant, proto, height, width):
-    """A copy of a train/val net whose Python data layer is replaced by Input layers of the
-    same tops (images 1xCxHxW, labels 1x1xHxW): the net runs without its dataset."""
-    channels = {i.name: i.channels for i in variant.inputs}
-    out = caffe.proto.caffe_pb2.NetParameter()
-    out.CopyFrom(proto)
-    del out.layer[:]
-    for layer in proto.layer:
-        if layer.type != 'Python':
-            out.layer.add().CopyFrom(layer)
-            continue
-        for top in layer.top:
-            stand_in = out.layer.add(name=top, type='Input')
-            stand_in.top.append(top)
-            stand_in.input_param.shape.add(dim=[1, channels.get(top, 1), height, width])
-    return out

@@ -13,6 +13,8 @@ Maps are exact (fractions), and computed on NetSpec tops before they are written
 """
 from fractions import Fraction
 
+from caffe_fcn.nets.registry import VariantError
+
 IDENTITY_TYPES = frozenset([
     'ReLU', 'PReLU', 'ELU', 'Sigmoid', 'TanH', 'AbsVal', 'Power', 'Exp', 'Log', 'BNLL',
     'Dropout', 'LRN', 'MVN', 'BatchNorm', 'Scale', 'Bias', 'Eltwise', 'Concat', 'Split',
@@ -58,7 +60,7 @@ def _spatial(params, field, default, layer):
     if not values:
         return default
     if len(set(values)) != 1:
-        raise ValueError('coordinate map: %s has different %s per axis (%s); only square '
+        raise VariantError('coordinate map: %s has different %s per axis (%s); only square '
                          'geometry can be aligned by a crop' % (layer, field, values))
     return values[0]
 
@@ -73,14 +75,14 @@ def layer_map(fn, layer='layer'):
     elif kind == 'Pooling':
         params = dict(fn.params, **fn.params.get('pooling_param', {}))
         if params.get('global_pooling'):
-            raise ValueError('coordinate map: %s is a global pooling; its output has no grid '
+            raise VariantError('coordinate map: %s is a global pooling; its output has no grid '
                              'to align' % layer)
     else:
-        raise ValueError('coordinate map: no rule for layer type %s (%s); add it to '
+        raise VariantError('coordinate map: no rule for layer type %s (%s); add it to '
                          'caffe_fcn/nets/coord_map.py' % (kind, layer))
     kernel = _spatial(params, 'kernel_size', None, layer)
     if kernel is None:
-        raise ValueError('coordinate map: %s has no kernel_size' % layer)
+        raise VariantError('coordinate map: %s has no kernel_size' % layer)
     stride = _spatial(params, 'stride', 1, layer)
     pad = _spatial(params, 'pad', 0, layer)
     dilation = _spatial(params, 'dilation', 1, layer) if kind != 'Pooling' else 1
@@ -108,7 +110,7 @@ def top_map(top, names=None, _cache=None):
     else:
         maps = [top_map(bottom, names, cache) for bottom in fn.inputs]
         if any(m != maps[0] for m in maps[1:]):
-            raise ValueError('coordinate map: the inputs of %s (%s) lie on different grids %s; '
+            raise VariantError('coordinate map: the inputs of %s (%s) lie on different grids %s; '
                              'crop them onto one grid first' % (layer, fn.type_name, maps))
         result = maps[0].then(layer_map(fn, layer))
     cache[fn] = result
@@ -118,16 +120,16 @@ def top_map(top, names=None, _cache=None):
 def crop_offset(bottom, like, names=None):
     """The offset that crops `bottom` onto the grid of `like` (an int >= 0).
 
-    `names` maps id(top) -> name, for error messages. Raises ValueError when the two grids
+    `names` maps id(top) -> name, for error messages. Raises VariantError when the two grids
     have different scales or the offset is fractional or negative."""
     cache = {}
     source, target = top_map(bottom, names, cache), top_map(like, names, cache)
     what = 'crop of %s onto %s' % (_describe(bottom, names), _describe(like, names))
     if source.scale != target.scale:
-        raise ValueError('%s: the grids have different scales (%s vs %s); a crop cannot align '
+        raise VariantError('%s: the grids have different scales (%s vs %s); a crop cannot align '
                          'them' % (what, source.scale, target.scale))
     offset = source.shift - target.shift
     if offset.denominator != 1 or offset < 0:
-        raise ValueError('%s: the offset would be %s, not a non-negative integer; change the '
+        raise VariantError('%s: the offset would be %s, not a non-negative integer; change the '
                          'padding or kernel sizes so the grids line up' % (what, offset))
     return int(offset)

@@ -11,11 +11,12 @@ of a pool score adds a final 'c' (score_pool4c, score_pool4_semc).
              layers, so that all strides can be learned at once from the trunk
 """
 from caffe_fcn.nets import layers
+from caffe_fcn.nets.registry import HEADS, VariantError
 
-HEADS = ('32s', '16s', '8s', '8s-atonce')
 # A 64-pixel kernel (twice the stride) puts AlexNet's output half a pixel off its input grid;
 # the 63-pixel kernel of the reference aligns it (the crop offset is derived, not chosen).
-UPSCORE32_KERNEL = {'vgg16': 64, 'alexnet': 63}
+# GoogLeNet's grid is off by the same half pixel (its crop offset would be 98.5), so 63 too.
+UPSCORE32_KERNEL = {'vgg16': 64, 'alexnet': 63, 'googlenet': 63}
 ATONCE_SCALES = {'pool4': 0.01, 'pool3': 1e-4}
 
 
@@ -32,7 +33,7 @@ def upsample_head(n, coarse, head, classes, like, final, trunk='vgg16', tag=''):
     """Add `head`'s layers from the coarse score top `coarse` (stride 32) to a score top named
     `final` on the grid of `like` (the input). Pool scores read n['pool4'], n['pool3']."""
     if head not in HEADS:
-        raise ValueError('unknown head %r; choose one of %s' % (head, ', '.join(HEADS)))
+        raise VariantError('unknown head %r; choose one of %s' % (head, ', '.join(HEADS)))
     if head == '32s':
         n['upscore' + tag] = layers.upsample(coarse, classes, UPSCORE32_KERNEL[trunk], 32)
         n[final] = layers.crop(n, n['upscore' + tag], like)

@@ -1,6 +1,9 @@
 """Net surgery: ILSVRC classifiers become fully convolutional nets, and each FCN stage starts from the last.
 
-Operations (a source `net` may be a caffe.Net, a caffemodel path or a {layer: [arrays]} mapping):
+Everything here works on nets and parameters in memory and opens no file: weights files are read,
+checked, loaded and saved by caffe_fcn.backend.weights (the CLI, the solve driver and the demo do).
+
+Operations (a source `net` may be a caffe.Net or a {layer: [arrays]} mapping):
     transplant(new_net, net, suffix='') -> SurgeryReport  copy parameters by layer name (+suffix); an
                                                           InnerProduct weight becomes a Convolution weight
     upsample_filt(size), interp(net, layers=None)         bilinear kernels into Deconvolution layers (by type)
@@ -8,14 +11,13 @@ Operations (a source `net` may be a caffe.Net, a caffemodel path or a {layer: [a
     add_depth_channel(new_net, new_layer, net, layer)     RGB filters + their mean as the depth channel
 
 Starting weights (what the solve driver calls; every init ends with interp of all deconvolutions):
-    convolutionalize(trunk, weights, out)                 ILSVRC download -> weights/<trunk>-fcn.caffemodel
-    init_variant(variant, net, weights=None)              dispatch on variant.init.kind:
-        init_from_ilsvrc(net, fcn_weights)                    'ilsvrc', 'ilsvrc-depth' (conv1_1_bgrd derived)
-        init_from_stage(net, weights)                         'stage': 32s -> 16s -> 8s, new score layers zero
-        init_streams(net, {suffix: weights})                  'streams': NYUD color-HHA
+    convolutionalize(trunk, classifier) -> (twin, report) an ILSVRC classifier net -> its convolutionalized twin
+    init_variant(variant, net, sources)                   dispatch on variant.init.kind, one source per init source:
+        init_from_ilsvrc(net, fcn_params)                     'ilsvrc', 'ilsvrc-depth' (conv1_1_bgrd derived)
+        init_from_stage(net, params)                          'stage': 32s -> 16s -> 8s, new score layers zero
+        init_streams(net, {suffix: params})                   'streams': NYUD color-HHA
 
-Weights files are read, checked, loaded and saved by caffe_fcn.backend.weights.
-CLI: python -m caffe_fcn.surgery vgg16|alexnet|init VARIANT (see its --help).
+CLI: python -m caffe_fcn.surgery vgg16|alexnet|googlenet|init VARIANT (see its --help).
 """
 from caffe_fcn.surgery.bilinear import deconvolution_layers, interp, upsample_filt
 from caffe_fcn.surgery.convolutionalize import convolutionalize

@@ -1,15 +1,12 @@
-"""Parameters as plain arrays: `{layer name: [weights, bias, ...]}`, read from a weights file
-(caffe_fcn.backend.weights) or viewed inside a live caffe.Net.
+"""Parameters as plain arrays: `{layer name: [weights, bias, ...]}`, as caffe_fcn.backend.weights
+reads them from a file, or viewed inside a live caffe.Net.
 
 Surgery works on such mappings so that a snapshot can be used without the net definition (and the
-data layers) that wrote it.
+data layers) that wrote it; it never opens a file itself.
 """
-import os
 from collections import OrderedDict
 
-from caffe_fcn.backend.weights import read_weights
 from caffe_fcn.errors import UserError
-from caffe_fcn.paths import resolve
 
 
 class SurgeryError(UserError, ValueError):
@@ -22,13 +19,8 @@ def net_params(net):
 
 
 def as_params(source):
-    """A caffe.Net, a caffemodel path (relative paths from the repository root) or a `{layer: [arrays]}`
-    mapping, as a `{layer: [arrays]}` mapping."""
-    if isinstance(source, (str, os.PathLike)):
-        return read_weights(resolve(source))
-    if hasattr(source, 'params'):
-        return net_params(source)
-    return source
+    """A caffe.Net or a `{layer: [arrays]}` mapping, as a `{layer: [arrays]}` mapping."""
+    return net_params(source) if hasattr(source, 'params') else source
 
 
 def layer_types(net):

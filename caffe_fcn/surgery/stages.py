@@ -1,15 +1,13 @@
-"""Starting weights for each variant, by its registry `init` (see caffe_fcn.nets.registry):
+"""Starting weights for each variant, by its registry `init` (see caffe_fcn.nets.registry), from
+parameters in memory (a caffe.Net or `{layer: [arrays]}`; the caller reads the files):
 
-  ilsvrc        init_from_ilsvrc(net, weights/vgg16-fcn.caffemodel)   the 32s nets, at-once 8s, FCN-AlexNet
+  ilsvrc        init_from_ilsvrc(net, convolutionalized ILSVRC)   the 32s nets, at-once 8s, FCN-AlexNet
   ilsvrc-depth  the same; conv1_1_bgrd = conv1_1's RGB filters + their mean as the depth channel
-  stage         init_from_stage(net, trained source caffemodel)      32s -> 16s -> 8s; new score layers stay zero
-  streams       init_streams(net, {suffix: trained caffemodel})      NYUD color-HHA: one suffixed stream each
+  stage         init_from_stage(net, trained source)             32s -> 16s -> 8s; new score layers stay zero
+  streams       init_streams(net, {suffix: trained source})      NYUD color-HHA: one suffixed stream each
 
 Every init ends by filling all Deconvolution layers with bilinear kernels. `init_variant` dispatches.
 """
-import os
-
-from caffe_fcn.paths import resolve
 from caffe_fcn.surgery.bilinear import interp
 from caffe_fcn.surgery.params import SurgeryError, as_params
 from caffe_fcn.surgery.transplant import SurgeryReport, add_depth_channel, transplant
@@ -22,13 +20,10 @@ def _finish(net, report):
     return report
 
 
-def init_from_ilsvrc(net, fcn_weights):
-    """Transplant a convolutionalised ILSVRC caffemodel (vgg16-fcn, alexnet-fcn) into `net`;
+def init_from_ilsvrc(net, fcn_params):
+    """Transplant convolutionalized ILSVRC parameters (of vgg16-fcn, alexnet-fcn, googlenet-fcn) into `net`;
     a depth-fused first layer (conv1_1_bgrd) is derived from conv1_1."""
-    if isinstance(fcn_weights, (str, os.PathLike)) and not os.path.isfile(resolve(fcn_weights)):
-        raise SurgeryError('%s does not exist: write it from the ILSVRC weights with `make vgg16-fcn` or '
-                           '`make alexnet-fcn` (python -m caffe_fcn.surgery vgg16|alexnet)' % resolve(fcn_weights))
-    source = as_params(fcn_weights)
+    source = as_params(fcn_params)
     report = transplant(net, source)
     for layer, source_layer in DEPTH_LAYERS.items():
         if layer in net.params:
@@ -37,17 +32,17 @@ def init_from_ilsvrc(net, fcn_weights):
     return _finish(net, report)
 
 
-def init_from_stage(net, weights):
-    """Transplant the previous stage's trained weights (a caffemodel path, caffe.Net or mapping) into `net`."""
-    return _finish(net, transplant(net, weights))
+def init_from_stage(net, params):
+    """Transplant the previous stage's trained parameters (a caffe.Net or mapping) into `net`."""
+    return _finish(net, transplant(net, params))
 
 
 def init_streams(net, streams):
     """Transplant each single-stream model into the layers carrying its suffix: `streams` maps
-    suffix -> caffemodel path (or net or mapping). Dropped layers are listed as 'suffix:layer'."""
+    suffix -> its parameters (a caffe.Net or mapping). Dropped layers are listed as 'suffix:layer'."""
     report = SurgeryReport()
-    for suffix, weights in streams.items():
-        part = transplant(net, weights, suffix)
+    for suffix, params in streams.items():
+        part = transplant(net, params, suffix)
         report.copied += part.copied
         report.reshaped += part.reshaped
         report.dropped += ['%s:%s' % (suffix, name) for name in part.dropped]
@@ -56,28 +51,22 @@ def init_streams(net, streams):
     return _finish(net, report)
 
 
-def init_variant(variant, net, weights=None):
-    """Initialise `net` (any net of `variant`) as `variant.init` says.
-
-    weights: for 'ilsvrc'/'ilsvrc-depth', the convolutionalised ILSVRC caffemodel (default
-    weights/<init.source>.caffemodel); for 'stage', the trained source variant's caffemodel; for
-    'streams', a list of trained caffemodels, one per source variant in the order of `init.source`.
-    A list of one stands for its single item.
-    """
-    kind, source = variant.init.kind, variant.init.source
-    given = list(weights) if isinstance(weights, (list, tuple)) else [] if weights is None else [weights]
-    if kind == 'streams':
-        if len(given) != len(source):
+def init_variant(variant, net, sources):
+    """Initialise `net` (any net of `variant`) as `variant.init` says, from `sources`: the parameters
+    of each of `variant.init.sources`, in order (what `variant.init.weights_files()` hold, or the
+    files given instead)."""
+    init = variant.init
+    sources = list(sources)
+    if len(sources) != len(init.sources):
+        if init.kind == 'streams':
             raise SurgeryError('%s starts from %d trained single-stream models (%s, in this order); got %d '
-                               'weights files' % (variant.name, len(source), ', '.join(source), len(given)))
-        return init_streams(net, dict(zip((top.name for top in variant.inputs), given)))
-    if len(given) > 1:
-        raise SurgeryError('%s starts from one caffemodel (%s); got %d' % (variant.name, source, len(given)))
-    if kind in ('ilsvrc', 'ilsvrc-depth'):
-        return init_from_ilsvrc(net, given[0] if given else 'weights/%s.caffemodel' % source)
-    if kind == 'stage':
-        if not given:
-            raise SurgeryError('%s starts from trained %s weights: pass the path of its caffemodel (--weights)'
-                               % (variant.name, source))
-        return init_from_stage(net, given[0])
-    raise SurgeryError('variant %s: unknown init kind %r' % (variant.name, kind))
+                               'weights files' % (variant.name, len(init.sources), ', '.join(init.sources), len(sources)))
+        raise SurgeryError('%s starts from %s%s weights, one caffemodel (--weights); got %d'
+                           % (variant.name, 'trained ' if init.upstream else '', init.sources[0], len(sources)))
+    if init.kind in ('ilsvrc', 'ilsvrc-depth'):
+        return init_from_ilsvrc(net, sources[0])
+    if init.kind == 'stage':
+        return init_from_stage(net, sources[0])
+    if init.kind == 'streams':
+        return init_streams(net, dict(zip((top.name for top in variant.inputs), sources)))
+    raise SurgeryError('variant %s: unknown init kind %r' % (variant.name, init.kind))

@@ -51,7 +51,7 @@ class SurgeryReport:
 def transplant(new_net, net, suffix=''):
     """Copy every parameter blob of `net` into the layer of the same name + `suffix` in `new_net`.
 
-    `net` is a caffe.Net, a caffemodel path or a `{layer: [arrays]}` mapping. Blobs must have equal
+    `net` is a caffe.Net or a `{layer: [arrays]}` mapping. Blobs must have equal
     shapes, except an InnerProduct weight going into a Convolution weight with the same element
     count; anything else is an error naming the layer and both shapes, raised before anything is copied.
     """

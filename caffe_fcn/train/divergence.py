@@ -1,4 +1,6 @@
-"""The divergence guard: training stops at the first NaN or infinite loss, before its backward pass.
+"""The divergence guard: training stops at the first NaN or infinite loss, before its backward pass,
+and at the end of a round whose weights or test loss are not finite (`check_round`), before the
+round is snapshotted: every snapshot the driver takes holds finite weights and a finite scored round.
 
 Checking the loss after `solver.step(1)` comes too late: by then Caffe has run the backward pass
 on the non-finite forward, and its max pooling, which finds no maximum among NaNs, scatters
@@ -9,6 +11,8 @@ each forward pass and raises `Diverged`, which unwinds out of `solver.step` befo
 import ast
 import math
 
+import numpy as np
+
 from caffe_fcn.backend import import_caffe
 
 caffe = import_caffe()
@@ -17,11 +21,26 @@ LAYER_NAME = 'divergence_guard'
 
 
 class Diverged(RuntimeError):
-    """A loss became NaN or infinite; `output` and `loss` name the head and its blob, `value` the loss."""
+    """Training went non-finite: `what` says which number, `value` it is, `output` the head (if any),
+    `during` whether it was seen in a training step (before its backward) or at the end of a round."""
 
-    def __init__(self, output, loss, value):
-        super().__init__('the %s loss (blob %r) is %s' % (output, loss, value))
-        self.output, self.loss, self.value = output, loss, value
+    def __init__(self, what, value, output=None, during='step'):
+        super().__init__('%s is %s' % (what, value))
+        self.output, self.value, self.during = output, value, during
+
+
+def check_round(net, scores):
+    """Raise Diverged when a parameter of `net` (the trained weights) or a test loss in `scores`
+    (caffe_fcn.evaluate.score) is NaN or infinite."""
+    for layer, blobs in net.params.items():
+        for index, blob in enumerate(blobs):
+            bad = ~np.isfinite(blob.data)
+            if bad.any():
+                raise Diverged('blob %d of layer %r holds %d non-finite weights; one' % (index, layer, bad.sum()),
+                               float(blob.data[bad].flat[0]), during='round')
+    for output, values in scores.items():
+        if not math.isfinite(values['loss']):
+            raise Diverged('the %s test loss' % output, values['loss'], output, during='round')
 
 
 class DivergenceGuard(caffe.Layer):
@@ -41,7 +60,7 @@ class DivergenceGuard(caffe.Layer):
             value = float(bottom[index].data.flat[0])
             if not math.isfinite(value):
                 output, loss = self.outputs[index]
-                raise Diverged(output, loss, value)
+                raise Diverged('the %s loss (blob %r)' % (output, loss), value, output)
 
     def backward(self, top, propagate_down, bottom):
         pass

@@ -19,47 +19,33 @@ forked, since this process has touched CUDA), and stops all of them as soon as o
 others would wait for it forever inside NCCL. At the end every rank reports a digest of its weights;
 ranks that drifted apart are an error.
 """
-import argparse
 import multiprocessing
 import multiprocessing.connection
 import queue
 import sys
+import tempfile
 
 from caffe_fcn.backend import check_device, import_caffe, select_device
 from caffe_fcn.backend.weights import read_weights
-from caffe_fcn.paths import resolve
+from caffe_fcn.train import snapshots
 from caffe_fcn.train.nccl import attach_nccl, net_params, params_digest
-from caffe_fcn.train.run_folder import default_run_dir
-from caffe_fcn.train.solve import SolveError, schedule, solver_for_run, train
+from caffe_fcn.train.solve import SolveError, plan_run, run_plan, solver_for_run
 
 
-def gpu_list(text):
-    """'0,1' -> [0, 1]; refuses what NCCL cannot run (an argparse type)."""
-    try:
-        gpus = [int(part) for part in text.split(',')]
-    except ValueError:
-        raise argparse.ArgumentTypeError('device ids separated by commas, e.g. 0,1; got %r' % text) from None
-    if any(gpu < 0 for gpu in gpus):
-        raise argparse.ArgumentTypeError('device ids are 0 or more, got %r' % text)
-    if len(set(gpus)) != len(gpus):
-        raise argparse.ArgumentTypeError('%s names a GPU twice: NCCL (2.5 and later) refuses two ranks on one device' % text)
-    return gpus
-
-
-def train_on_gpus(gpus, variant, nets, out_dir=None, weights=None, rounds=None, steps=None, resume=None,
-                  save_predictions=False):
-    """Train `variant` on `gpus` (see the module docstring); returns the final model's path."""
+def train_on_gpus(gpus, variant, nets, say=print, **options):
+    """Train `variant` on `gpus` (see the module docstring); `options` are caffe_fcn.train.solve.train's.
+    The run is planned (and refused with what to do) here, before any rank starts. Returns the final
+    model's path."""
     for gpu in gpus:
         check_device(gpu)
     caffe = import_caffe()
     if not caffe.has_nccl():
         raise SolveError('--gpus needs a Caffe built with NCCL: run make setup CUDA=1')
-    options = dict(out_dir=out_dir, weights=weights, rounds=rounds, steps=steps, resume=resume,
-                   save_predictions=save_predictions)
+    plan = plan_run(variant, nets, **options)
     spawn = multiprocessing.get_context('spawn')
     reports = spawn.Queue()
     uid = caffe.NCCL.new_uid()
-    ranks = [spawn.Process(target=run_rank, args=(rank, gpus, uid, reports, variant, nets, options),
+    ranks = [spawn.Process(target=run_rank, args=(rank, gpus, uid, reports, plan, say),
                            name='rank %d (GPU %d)' % (rank, gpu)) for rank, gpu in enumerate(gpus)]
     for process in ranks:
         process.start()
@@ -101,7 +87,7 @@ def wait_for(processes):
     return None
 
 
-def run_rank(rank, gpus, uid, reports, variant, nets, options):
+def run_rank(rank, gpus, uid, reports, plan, say):
     """One rank's process: Caffe told its rank, then the driver (rank 0) or a follower."""
     caffe = import_caffe()
     caffe.set_solver_count(len(gpus))
@@ -109,26 +95,26 @@ def run_rank(rank, gpus, uid, reports, variant, nets, options):
     caffe.set_multiprocess(True)  # Caffe refuses Python layers in multi-GPU training otherwise
     try:
         if rank == 0:
-            final = train(variant, nets, gpu=gpus[0], nccl_uid=uid, **options)
+            final = run_plan(plan, gpus[0], say, nccl_uid=uid)
             reports.put((0, 'final', final))
             reports.put((0, 'digest', params_digest(read_weights(final))))
         else:
-            reports.put((rank, 'digest', follow(variant, nets, gpus[rank], uid, options)))
+            reports.put((rank, 'digest', follow(plan, gpus[rank], uid)))
     except (OSError, ValueError, RuntimeError) as err:
         reports.put((rank, 'error', str(err)))
         sys.exit(1)
 
 
-def follow(variant, nets, gpu, uid, options):
-    """A rank other than 0: the same solver, rank 0's weights through NCCL, the same number of
+def follow(plan, gpu, uid):
+    """A rank other than 0: the run's solver on its own GPU, rank 0's weights through NCCL, as many
     iterations; returns the digest of its final weights."""
     caffe = select_device(gpu)
-    rounds, steps = schedule(variant, options['rounds'], options['steps'])
-    run_dir = resolve(options['out_dir'] or default_run_dir(variant.name))
-    solver, _ = solver_for_run(caffe, nets, run_dir, variant.name, variant.outputs)
-    if options['resume']:
-        solver.restore(resolve(options['resume']))  # the iteration and momentum history; weights come from rank 0
+    with tempfile.TemporaryDirectory(prefix='rank-nets-') as folder:
+        nets = plan.nets_for(folder)
+        solver, _ = solver_for_run(caffe, nets, plan.variant.name, plan.variant.outputs, plan.loss_sampling)
+    if plan.resume:
+        snapshots.restore(solver, plan.resume)  # the iteration and momentum history; weights come from rank 0
     nccl = attach_nccl(caffe, solver, uid)
-    solver.step(rounds * steps - solver.iter)
+    solver.step(plan.total - solver.iter)
     del nccl
     return params_digest(net_params(solver.net))

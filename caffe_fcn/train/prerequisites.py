@@ -1,20 +1,45 @@
-"""What a variant needs before it can train, and the command that makes each missing piece:
-its datasets (as its data layers name them) and its start weights (as its registry `init` says)."""
+"""What stages need before they can train, and the one report of what is missing: the datasets
+their data layers read and the weights files their registry `init` starts from (Init.weights_files),
+each with the command that makes it."""
 import importlib
 import os
 
 from caffe_fcn.data.sources import DATASETS
-from caffe_fcn.paths import resolve
-from caffe_fcn.train.run_folder import default_run_dir, final_model
+from caffe_fcn.paths import ROOT, default_run_dir, final_model, resolve
 
 
-def default_init_weights(variant):
-    """[(caffemodel, command that makes it)] the variant starts from, by its registry `init`."""
-    kind, source = variant.init.kind, variant.init.source
-    if kind in ('ilsvrc', 'ilsvrc-depth'):
-        return [(resolve('weights/%s.caffemodel' % source), 'make %s' % source)]
-    sources = source if kind == 'streams' else (source,)
-    return [(final_model(default_run_dir(s), s), 'make %s' % s) for s in sources]
+def missing(variants, weights=None, start=True, resumed=()):
+    """Lines naming each missing dataset folder and start weights file of `variants` (the stages of a
+    chain, in training order), with what to do. Weights that one of `variants` leaves when it is
+    trained are not missing. `weights` replaces the start weights of a single variant (--weights);
+    start=False leaves start weights out (a resumed run takes its weights from the solverstate), and
+    so do the names in `resumed` (the stages of a chain that resume from a snapshot)."""
+    datasets, files = {}, {}
+    for variant in variants:
+        for folder, how in missing_data(variant).items():
+            datasets.setdefault((folder, how), []).append(variant.name)
+    made = {final_model(default_run_dir(v.name, v.profile), v.name) for v in variants}
+    for variant in [v for v in variants if v.name not in resumed] if start else ():
+        for path, how in start_weights(variant, weights):
+            if path not in made and not os.path.isfile(path):
+                files.setdefault((_shown(path), how), []).append(variant.name)
+    return (['%s is missing or incomplete (read by %s): run %s' % (folder, ', '.join(users), how)
+             for (folder, how), users in datasets.items()] +
+            ['%s does not exist (needed to start %s): %s' % (path, ', '.join(users), how)
+             for (path, how), users in files.items()])
+
+
+def start_weights(variant, weights=None):
+    """[(weights file, what to do if it is missing)] a variant starts from: the files `weights`
+    (--weights) or else those its registry init names (Init.weights_files), with their commands."""
+    if weights:
+        return [(resolve(w), 'check --weights') for w in weights]
+    return [(path, 'run `%s`' % command) for path, command in variant.init.weights_files(variant.profile)]
+
+
+def _shown(path):
+    """A path as a user reads it: repository-relative inside the repository."""
+    return os.path.relpath(path, ROOT) if path.startswith(ROOT + os.sep) else path
 
 
 def missing_data(variant):
