@@ -46,6 +46,6 @@ fi
 echo "tests: exit ${STATUS_OF[tests]} in ${SECONDS_OF[tests]} s: $(tail -n 1 "$OUT_DIR/tests.log")"
 grep -h '^SKIPPED\|^FAILED' "$OUT_DIR/tests.log" | sed 's/^/  /'
 echo "bench: exit ${STATUS_OF[bench]} in ${SECONDS_OF[bench]} s"
-grep -h '^device:\|^  forward_ms\|^  training_iteration_ms\|^  gpu_memory_mib\|^FCN-8s forward\|^WARNING\|^bench:' \
+grep -h '^device:\|^  forward_ms\|^  training_iteration_ms\|^  gpu_memory_mib\|^FCN-8s forward\|^WARNING\|^python -m bench.gpu:' \
     "$OUT_DIR/bench.log" | sed 's/^/  /'
 [ "${STATUS_OF[tests]}" = 0 ] && [ "${STATUS_OF[bench]}" = 0 ]
