@@ -37,13 +37,12 @@ def parser(prog, description, example):
 def run(parser, command, argv=None):
     """Parse `argv`, check its devices and call command(args); returns the exit status (see the module's
     docstring)."""
-    args = parser.parse_args(argv)
-    gpu, gpus = getattr(args, 'gpu', None), getattr(args, 'gpus', None)
-    if gpu is not None and gpus:
-        parser.error('--gpu and --gpus exclude each other')
-
     def checked():
         from caffe_fcn.backend import check_device
+        args = parser.parse_args(argv)  # a variant's name may be a UserError already
+        gpu, gpus = getattr(args, 'gpu', None), getattr(args, 'gpus', None)
+        if gpu is not None and gpus:
+            parser.error('--gpu and --gpus exclude each other')
         for device in [gpu] + (gpus or []):
             check_device(device)
         return command(args)
