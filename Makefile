@@ -2,10 +2,13 @@
 PYTHON := .venv/bin/python
 REQUIRE_VENV = @test -x $(PYTHON) || { echo "No project environment: run 'make setup' first." >&2; exit 1; }
 
-.PHONY: help setup test caffe-test
+.PHONY: help setup test caffe-test cuda-test gpu-check
 
 help:
-	@echo "make setup   install Debian packages, .venv and BVLC Caffe (cached build)"
+	@echo "make setup   install Debian packages, .venv and BVLC Caffe (cached build): with CUDA when nvidia-smi shows a GPU;"
+	@echo "             CUDA=0 forces the CPU build, CUDA=1 CUDA_ARCHS=\"75 80 86 89 90\" the CUDA build anywhere (README, GPUs)"
+	@echo "make cuda-test   build the CUDA Caffe (sm_$(CUDA_TEST_ARCHS)) into .venv-cuda and test it against .venv's CPU build, no GPU needed"
+	@echo "make gpu-check   on a GPU machine: make setup (CUDA build), the GPU tests and bench/gpu.py, then a summary"
 	@echo "make test    run the test suite"
 	@echo "make caffe-test   Caffe's own test suites (pycaffe's, then the C++ suite: builds it first, ~4 min; CAFFE_CPP_TESTS=0 skips it)"
 	@echo "make nets    regenerate nets/<variant>/*.prototxt and solvers/ from caffe_fcn/nets (python -m caffe_fcn.nets --list)"
@@ -28,6 +31,18 @@ test:
 caffe-test:
 	$(REQUIRE_VENV)
 	bash setup/caffe_tests.sh
+
+# The CUDA build beside the CPU one (its own venv and cache entry), then the tests that need no GPU:
+# it imports, finds its libraries, refuses --gpu in one line, equals the CPU build in CPU mode.
+CUDA_TEST_ARCHS ?= 90
+cuda-test:
+	$(REQUIRE_VENV)
+	VENV=$(CURDIR)/.venv-cuda LOG_DIR=$(CURDIR)/.setup-logs/cuda CUDA=1 CUDA_ARCHS="$(CUDA_TEST_ARCHS)" bash setup/setup.sh
+	CAFFE_FCN_CUDA_VENV=$(CURDIR)/.venv-cuda $(PYTHON) -m pytest -rs tests/test_cuda_build.py tests/test_backend_gpu.py
+
+# On a machine with an NVIDIA GPU: build for it, run the GPU tests and the GPU benchmark (README, GPUs).
+gpu-check:
+	bash setup/gpu_check.sh
 
 # ---- Data and weights (caffe_fcn.data.fetch; sources and checksums in caffe_fcn/data/sources.py) ----
 .PHONY: data-voc data-voc2012 data-sbd data-nyud data-siftflow data-context

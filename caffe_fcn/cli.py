@@ -5,14 +5,16 @@
   --weights FILE      the weights file(s) the command reads
   --out DIR           always a folder; nothing already in it is replaced
   --gpu ID            the CUDA device (default: CPU)
+  --gpus ID,ID,...    training on several CUDA devices with NCCL (caffe_fcn.train.multigpu)
   --split NAME        a split of the variant's dataset
   --rounds, --steps   the training schedule (default: the reference's)
   --save-predictions  every scored prediction also as a palette PNG, under <out>/predictions/
   --engine NAME       what runs the nets of infer and score: caffe (default) or onnxruntime
   RUN                 a run folder or its metrics log;  IMAGE...  image files
 
-Every --help ends with one runnable example. `run` parses the command line and runs the command;
-an error the user can fix (caffe_fcn.errors.UserError) ends it with one line `<prog>: <message>`
+Every --help ends with one runnable example. `run` parses the command line, checks the devices that
+--gpu/--gpus name (caffe_fcn.backend.gpu: Caffe would abort the process on one it cannot use) and runs
+the command; an error the user can fix (caffe_fcn.errors.UserError) ends it with one line `<prog>: <message>`
 and exit status 2, argparse's own status for a bad command line. Anything else is a bug and keeps
 its traceback (exit status 1).
 """
@@ -34,8 +36,19 @@ def parser(prog, description, example):
 
 
 def run(parser, command, argv=None):
-    """Parse `argv` and call command(args); returns the exit status (see the module's docstring)."""
-    return guarded(parser.prog, lambda: command(parser.parse_args(argv)))
+    """Parse `argv`, check its devices and call command(args); returns the exit status (see the module's
+    docstring)."""
+    def checked():
+        from caffe_fcn.backend import check_device
+        args = parser.parse_args(argv)  # a variant's name may be a UserError already
+        gpu, gpus = getattr(args, 'gpu', None), getattr(args, 'gpus', None)
+        if gpu is not None and gpus:
+            parser.error('--gpu and --gpus exclude each other')
+        if getattr(args, 'engine', 'caffe') == 'caffe':  # ONNX Runtime's CUDA provider is checked where it starts
+            for device in [gpu] + (gpus or []):
+                check_device(device)
+        return command(args)
+    return guarded(parser.prog, checked)
 
 
 def guarded(prog, call):
@@ -128,6 +141,23 @@ def add_engine(parser):
     parser.add_argument('--engine', choices=ENGINES, default=ENGINES[0],
                         help='caffe (default, the reference) or onnxruntime; with onnxruntime, --weights may also '
                              'be the .onnx file python -m caffe_fcn.export wrote for the variant')
+
+
+def device_list(text):
+    """An argparse type: distinct CUDA device indices separated by commas ('0,1' -> [0, 1])."""
+    try:
+        devices = [device_index(part) for part in text.split(',')]
+    except ValueError:
+        raise argparse.ArgumentTypeError('device indices separated by commas, e.g. 0,1; got %r' % text) from None
+    if len(set(devices)) != len(devices):
+        raise argparse.ArgumentTypeError('%s names a GPU twice: NCCL (2.5 and later) refuses two ranks on one '
+                                         'device' % text)
+    return devices
+
+
+def add_gpus(parser):
+    parser.add_argument('--gpus', type=device_list, metavar='ID,ID,...',
+                        help='train on these CUDA devices with NCCL, one solver process each (README, "GPUs")')
 
 
 def add_split(parser, help):

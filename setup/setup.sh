@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make setup: Debian packages, the project venv, and BVLC Caffe master (CPU, Python layer) built
-# from Debian's source package (setup/caffe_source.py), cached outside the repo, installed into the venv.
+# make setup: Debian packages, the project venv, and BVLC Caffe master (Python layer) built from
+# Debian's source package (setup/caffe_source.py), cached outside the repo, installed into the venv.
+# CPU-only, or with CUDA 13 and NCCL (toolkit from NVIDIA's wheels) as setup/cuda_target.py decides:
+#   CUDA=auto (default: CUDA when nvidia-smi lists a usable GPU), CUDA=1 [CUDA_ARCHS="75 86 90"], CUDA=0.
 #
 # Every step logs to $LOG_DIR/<step>.log; a failing step stops the run with its name and log.
 # Safe to re-run: the Caffe build is assembled in a temporary folder and moved into the
@@ -15,6 +17,18 @@ CACHE_DIR="${CAFFE_FCN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/caffe-fcn}"
 LOG_DIR="${LOG_DIR:-$ROOT/.setup-logs}"
 JOBS="${JOBS:-$(nproc)}"
 CAFFE_VERSION=bvlc-99bd997
+CUDA_VERSION=13.0
+# The toolkit's cache folder is named by the hash of the pinned wheels, so it is known before it exists.
+CUDA_ROOT="$CACHE_DIR/cuda-$CUDA_VERSION-$(cat "$SETUP_DIR"/cuda-build-requirements.txt \
+    "$SETUP_DIR"/cuda-runtime-requirements.txt | sha256sum | cut -c1-16)"
+CUDA_HOME="$CUDA_ROOT/nvidia/cu13"
+NCCL_HOME="$CUDA_ROOT/nvidia/nccl"
+# Where the CUDA build's _caffe.so (site-packages/caffe/) finds the runtime wheels' libraries in the venv.
+CUDA_RUNPATH='$ORIGIN/../nvidia/cu13/lib:$ORIGIN/../nvidia/nccl/lib'
+# "cpu", or "cuda" and the GPU architectures to build for (e.g. "cuda 86 90"); stops on a bad CUDA/CUDA_ARCHS.
+TARGET=$("$PYTHON" "$SETUP_DIR/cuda_target.py" "${CUDA:-auto}" "${CUDA_ARCHS:-}")
+read -r BUILD ARCHS <<<"$TARGET"
+PTX_ARCH=${ARCHS##* }   # PTX for the newest architecture, which newer GPUs compile when they load it
 
 mkdir -p "$LOG_DIR" "$CACHE_DIR"
 START=$(date +%s)
@@ -76,16 +90,74 @@ make_venv() {
         || "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps -e "$ROOT"
 }
 
+# The CUDA toolkit from NVIDIA's hash-pinned wheels: nvcc and the rest of the compiler
+# (cuda-build-requirements.txt) and the runtime libraries with their headers (cuda-runtime-requirements.txt),
+# installed side by side into $CUDA_ROOT in the build cache. The wheels stay in $CACHE_DIR/wheels, from
+# which the runtime ones go into the venv. CMake's FindCUDA looks for unversioned libraries
+# (libcudart.so), which the wheels do not ship: lib64/ holds links to them.
+fetch_cuda_wheels() {
+    "$VENV/bin/python" -m pip download --disable-pip-version-check -q --no-deps --require-hashes \
+        --only-binary=:all: -d "$CACHE_DIR/wheels" "$@"
+}
+
+install_cuda_toolkit() {
+    local reqs=(-r "$SETUP_DIR/cuda-build-requirements.txt" -r "$SETUP_DIR/cuda-runtime-requirements.txt")
+    if [ -f "$CUDA_ROOT/COMPLETE" ]; then
+        echo "cache hit: $CUDA_ROOT"
+    else
+        echo "cache miss: installing the CUDA $CUDA_VERSION toolkit into $CUDA_ROOT"
+        fetch_cuda_wheels "${reqs[@]}"
+        local staged="$CUDA_ROOT.partial" lib
+        rm -rf "$staged"
+        "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps --require-hashes \
+            --no-index --find-links "$CACHE_DIR/wheels" --target "$staged" "${reqs[@]}"
+        mkdir -p "$staged/nvidia/cu13/lib64"
+        for lib in "$staged"/nvidia/cu13/lib/lib*.so.*; do
+            lib=$(basename "$lib")
+            ln -s "../lib/$lib" "$staged/nvidia/cu13/lib64/${lib%.so.*}.so"
+        done
+        ln -s libnccl.so.2 "$staged/nvidia/nccl/lib/libnccl.so"
+        rm -rf "$CUDA_ROOT"
+        mv "$staged" "$CUDA_ROOT"
+        touch "$CUDA_ROOT/COMPLETE"
+    fi
+    "$CUDA_HOME/bin/nvcc" --version | tail -n 2
+    # Every requested architecture must be one this nvcc compiles for.
+    local arch known
+    known=$("$CUDA_HOME/bin/nvcc" --list-gpu-code)
+    for arch in $ARCHS; do
+        if ! grep -qx "sm_$arch" <<<"$known"; then
+            echo "CUDA_ARCHS: nvcc $CUDA_VERSION cannot build for sm_$arch; it builds for: $(echo $known)"
+            return 1
+        fi
+    done
+}
+
 # The build flags; they are part of the cache key, so changing one rebuilds Caffe. OpenCV, LevelDB
 # and LMDB are off: FCN reads its data through Python layers. -DBUILD_SHARED_LIBS=OFF links libcaffe
-# into _caffe.so, so the installed extension needs nothing from the build folder.
+# into _caffe.so, so the installed extension needs nothing from the build folder. The CUDA build
+# names its architectures (Caffe's own list stops at sm_61) and uses NCCL; cuDNN stays off (README).
 cmake_flags() {
     local pyinc pylib
     pyinc=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['include'])")
     pylib=$("$VENV/bin/python" -c "import os, sysconfig as s; print(os.path.join(s.get_config_var('LIBDIR'), s.get_config_var('LDLIBRARY')))")
+    echo "-DCMAKE_BUILD_TYPE=Release"
+    if [ "$BUILD" = cuda ]; then
+        cat <<EOF
+-DCPU_ONLY=OFF
+-DUSE_CUDNN=OFF
+-DCUDA_TOOLKIT_ROOT_DIR=$CUDA_HOME
+-DCUDA_ARCH_NAME=Manual
+-DCUDA_ARCH_BIN=$ARCHS
+-DCUDA_ARCH_PTX=$PTX_ARCH
+-DUSE_NCCL=ON
+-DNCCL_INCLUDE_DIR=$NCCL_HOME/include
+-DNCCL_LIBRARIES=$NCCL_HOME/lib/libnccl.so
+EOF
+    else
+        echo "-DCPU_ONLY=ON"
+    fi
     cat <<EOF
--DCMAKE_BUILD_TYPE=Release
--DCPU_ONLY=ON
 -DBLAS=Open
 -DUSE_OPENCV=OFF
 -DUSE_LEVELDB=OFF
@@ -102,26 +174,42 @@ cmake_flags() {
 EOF
 }
 
+# The flags without this venv's and this cache's paths (as the key and BUILD_FLAGS hold them).
+portable_flags() {
+    cmake_flags | sed -e "s#$VENV#<venv>#g" -e "s#$CACHE_DIR#<cache>#g"
+}
+
 # The build does not depend on where the venv lives (only on the Python and numpy versions, which
 # are part of the key), so its path is left out: every clone of the repo shares one cached build.
+# The CUDA build adds its patches and the pinned wheels; the CPU build's key is what it always was.
 cache_key() {
     {
         "$VENV/bin/python" "$SETUP_DIR/caffe_source.py" --describe
-        cmake_flags | sed "s#$VENV#<venv>#g"
+        portable_flags
         cat "$SETUP_DIR"/caffe-patches/*.patch
+        if [ "$BUILD" = cuda ]; then
+            cat "$SETUP_DIR"/caffe-patches/cuda/*.patch "$SETUP_DIR"/cuda-*-requirements.txt
+        fi
         "$VENV/bin/python" -c 'import sys, numpy; print(sys.version, numpy.__version__)'
         dpkg-query -W -f='${Package} ${Version}\n' libboost-python-dev libprotobuf-dev libhdf5-dev \
             libopenblas-dev libgoogle-glog-dev 2>/dev/null
     } | sha256sum | cut -c1-16
 }
 
-# Unpack the verified source into $1 and apply our patches (setup/caffe-patches/, each says why).
+# Our patches (setup/caffe-patches/, each says why), and for the CUDA build those in caffe-patches/cuda/.
+patches() {
+    ls "$SETUP_DIR"/caffe-patches/*.patch
+    if [ "$BUILD" = cuda ]; then ls "$SETUP_DIR"/caffe-patches/cuda/*.patch; fi
+}
+
+# Unpack the verified source into $1 and apply our patches.
 prepare_source() {
-    local tree=$1 tarball patch
+    local tree=$1 tarball patch list
     tarball=$("$VENV/bin/python" "$SETUP_DIR/caffe_source.py" "$CACHE_DIR/source")
     mkdir -p "$tree"
     tar xzf "$tarball" -C "$tree"
-    for patch in "$SETUP_DIR"/caffe-patches/*.patch; do
+    mapfile -t list < <(patches)
+    for patch in "${list[@]}"; do
         echo "patch: $(basename "$patch")"
         patch -d "$tree" -p1 --forward --quiet <"$patch"
     done
@@ -147,18 +235,29 @@ build_caffe() {
     rm -rf "$staged/test" "$staged/_caffe.cpp" "$staged/_caffe.so"
     find "$staged" -name __pycache__ -prune -exec rm -rf {} +
     cp "$out/src/build/lib/_caffe.so" "$staged/_caffe.so"
+    local libs=""
+    if [ "$BUILD" = cuda ]; then
+        # The build folder's copy keeps CMake's absolute paths into the cache (for make caffe-test);
+        # the installed one finds the CUDA libraries beside itself, in the venv's site-packages.
+        patchelf --set-rpath "$CUDA_RUNPATH" "$staged/_caffe.so"
+        libs="$CUDA_HOME/lib:$NCCL_HOME/lib"
+    fi
     { "$VENV/bin/python" "$SETUP_DIR/caffe_source.py" --describe
-      echo "patches: $(cd "$SETUP_DIR/caffe-patches" && echo *.patch)"
-      cmake_flags | sed "s#$VENV#<venv>#g"; } >"$staged/BUILD_FLAGS"
+      echo "patches: $(patches | sed "s#^$SETUP_DIR/caffe-patches/##" | xargs)"
+      portable_flags; } >"$staged/BUILD_FLAGS"
     mv "$staged" "$out/caffe"
-    PYTHONPATH="$out" "$VENV/bin/python" -c 'import caffe; print("built caffe", caffe.__version__)'
+    LD_LIBRARY_PATH="$libs" PYTHONPATH="$out" "$VENV/bin/python" -c 'import caffe; print("built caffe", caffe.__version__)'
     touch "$out/COMPLETE"
 }
 
 install_caffe() {
     local key out site
     key=$(cache_key)
-    out="$CACHE_DIR/caffe-$CAFFE_VERSION-$key"
+    if [ "$BUILD" = cuda ]; then
+        out="$CACHE_DIR/caffe-$CAFFE_VERSION-cuda$CUDA_VERSION-sm$(tr ' ' _ <<<"$ARCHS")-$key"
+    else
+        out="$CACHE_DIR/caffe-$CAFFE_VERSION-$key"
+    fi
     if [ -f "$out/COMPLETE" ]; then
         echo "cache hit: $out"
     else
@@ -173,6 +272,13 @@ install_caffe() {
     rm -rf "$site/caffe"
     mv "$site/caffe.partial" "$site/caffe"
     echo "installed $out/caffe -> $site/caffe"
+    if [ "$BUILD" = cuda ]; then
+        local reqs=(-r "$SETUP_DIR/cuda-runtime-requirements.txt")
+        fetch_cuda_wheels "${reqs[@]}"
+        "$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps --require-hashes \
+            --no-index --find-links "$CACHE_DIR/wheels" "${reqs[@]}"
+        echo "installed the CUDA runtime libraries into $site/nvidia"
+    fi
 }
 
 verify() {
@@ -187,11 +293,13 @@ print('caffe_fcn from', caffe_fcn.__file__)
 EOF
 }
 
+echo "setup: $(if [ "$BUILD" = cuda ]; then echo "Caffe with CUDA $CUDA_VERSION for sm_${ARCHS// /, sm_}"; else echo "Caffe CPU-only"; fi)"
 step apt install_apt
 step venv make_venv
+if [ "$BUILD" = cuda ]; then step cuda install_cuda_toolkit; fi
 step caffe install_caffe
 step verify verify
 TOTAL=$(( $(date +%s) - START ))
-printf '{"date": "%s", "total_s": %d, "caffe_cache": "%s", "jobs": %d, "steps": {%s}}\n' \
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$TOTAL" "$CAFFE_CACHE" "$JOBS" "$STEP_TIMES" >>"$LOG_DIR/setup-times.jsonl"
+printf '{"date": "%s", "total_s": %d, "caffe_cache": "%s", "build": "%s", "jobs": %d, "steps": {%s}}\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$TOTAL" "$CAFFE_CACHE" "$TARGET" "$JOBS" "$STEP_TIMES" >>"$LOG_DIR/setup-times.jsonl"
 echo "setup: done in $TOTAL s (Caffe build cache $CAFFE_CACHE: $CACHE_DIR; venv: $VENV; logs and times: $LOG_DIR)"

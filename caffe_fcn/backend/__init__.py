@@ -2,15 +2,13 @@
 import os
 import tempfile
 
+# DeviceUnavailable lives with the check that raises it; callers may take it from here.
+from caffe_fcn.backend.gpu import DeviceUnavailable, check_gpu
 from caffe_fcn.errors import UserError
 
 
 class CaffeNotInstalled(UserError, ImportError):
     """pycaffe cannot be imported."""
-
-
-class DeviceUnavailable(UserError, RuntimeError):
-    """The device asked for is not one this Caffe can run on."""
 
 
 def import_caffe():
@@ -35,18 +33,23 @@ def build_flags():
         return [line.strip() for line in f if line.strip()]
 
 
+def check_device(gpu=None):
+    """Raise a one-line UserError unless this Caffe can run on CUDA device `gpu` (None, the CPU, always
+    can). Entry points call it first; Caffe itself would abort the process (exit 134) instead."""
+    if gpu is None:
+        return
+    if isinstance(gpu, bool) or not isinstance(gpu, int) or gpu < 0:
+        raise ValueError('gpu must be a device index >= 0, or None for CPU; got %r' % (gpu,))
+    check_gpu(gpu, build_flags())
+
+
 def select_device(gpu=None):
     """Import Caffe and put it in CPU mode (gpu=None, the default) or on CUDA device `gpu`."""
     caffe = import_caffe()
+    check_device(gpu)
     if gpu is None:
         caffe.set_mode_cpu()
         return caffe
-    if isinstance(gpu, bool) or not isinstance(gpu, int) or gpu < 0:
-        raise ValueError('gpu must be a device index >= 0, or None for CPU; got %r' % (gpu,))
-    if '-DCPU_ONLY=ON' in build_flags():
-        # Caffe would abort the whole process (LOG(FATAL)) on set_device in a CPU-only build.
-        raise DeviceUnavailable('GPU %d requested, but this Caffe was built CPU-only by `make setup`; '
-                           'run without --gpu, or install a CUDA build of Caffe' % gpu)
     caffe.set_device(gpu)
     caffe.set_mode_gpu()
     return caffe

@@ -9,6 +9,8 @@ the files of a sample and how to load them. The base does the rest:
 - Splits whose name contains 'train' are sampled uniformly at random with replacement from a
   generator the layer owns (seeded by `seed`, default 1337); other splits are read in file order
   and wrap around.
+- In multi-GPU training (caffe_fcn.train.multigpu) the layer of solver rank r of n samples only
+  ids[r::n] of a training split, so the ranks see different images.
 - Every id of the split is checked for its files at setup, so a broken split fails at once.
 - A sample is loaded once per forward: Caffe calls reshape() before each forward() (and once more
   while building the net); the sample loaded by the first call is kept until forward() consumes it.
@@ -113,13 +115,22 @@ class SegDataLayer(caffe.Layer):
             raise DataError('%s: the layer has %d top(s) but produces %d (%s)'
                             % (self.where, len(top), len(names), ', '.join(names)))
         self.ids = self.split_ids(params['split'])
-        self.check_files()
         self.random = 'train' in params['split']
+        if self.random and caffe.solver_count() > 1:
+            self.ids = self.share(caffe.solver_rank(), caffe.solver_count())
+        self.check_files()
         self.rng = np.random.RandomState(params['seed'])
         self.index = self.next_index(None)
         self.forwards = 0
         self.loaded_at = None
         self.current_id = None
+
+    def share(self, rank, count):
+        """Solver `rank`'s share of the split's ids when `count` solvers train together."""
+        if len(self.ids) < count:
+            raise DataError('%s: %d solvers cannot share a split of %d images; use at most %d GPUs'
+                            % (self.where, count, len(self.ids), len(self.ids)))
+        return self.ids[rank::count]
 
     def check_files(self):
         missing = [(i, p) for i in self.ids for p in self.sample_paths(i) if not os.path.isfile(p)]

@@ -1,7 +1,7 @@
 """`make <variant>`: train every stage a variant needs, in order, skipping the stages already trained
 and resuming an interrupted one from its last complete snapshot.
 
-    python -m caffe_fcn.train.chain VARIANT [--gpu ID] [--rounds N] [--steps N] [--save-predictions]
+    python -m caffe_fcn.train.chain VARIANT [--gpu ID | --gpus ID,ID,...] [--rounds N] [--steps N] [--save-predictions]
                                             [--loss-sampling P] [--recipe paper [--table 1|2]] [--keep N]
 
 voc-fcn8s starts from voc-fcn16s, which starts from voc-fcn32s, which starts from the
@@ -24,6 +24,7 @@ from caffe_fcn.paths import default_run_dir, final_model
 from caffe_fcn.train.prerequisites import missing
 from caffe_fcn.train.recipes import DEFAULT as DEFAULT_RECIPE, table_of, with_profile
 from caffe_fcn.train.snapshots import snapshot_states
+from caffe_fcn.train.multigpu import train_on_gpus
 from caffe_fcn.train.solve import SolveError, add_keep, train
 
 
@@ -54,6 +55,7 @@ def main(argv=None):
     parser = cli.parser('python -m caffe_fcn.train.chain', __doc__, 'python -m caffe_fcn.train.chain voc-fcn8s --gpu 0')
     cli.add_variant(parser)
     cli.add_gpu(parser)
+    cli.add_gpus(parser)
     cli.add_schedule(parser)
     cli.add_save_predictions(parser)
     cli.add_training_profile(parser)
@@ -82,9 +84,13 @@ def _chain(args):
         nets = NetFiles(get_variant(stage))
         print('%s: %s (stage %d of %d)' % (stage, 'resuming from %s' % os.path.relpath(states[-1][1])
                                            if states else 'training', number, len(todo)))
-        train(nets.variant, nets, out_dir=run, rounds=args.rounds, steps=args.steps, gpu=args.gpu,
-              resume=states[-1][1] if states else None, save_predictions=args.save_predictions, keep=args.keep,
-              loss_sampling=args.loss_sampling, **profile)
+        options = dict(out_dir=run, rounds=args.rounds, steps=args.steps, resume=states[-1][1] if states else None,
+                       save_predictions=args.save_predictions, keep=args.keep, loss_sampling=args.loss_sampling,
+                       **profile)
+        if args.gpus:
+            train_on_gpus(args.gpus, nets.variant, nets, **options)
+        else:
+            train(nets.variant, nets, gpu=args.gpu, **options)
 
 
 if __name__ == '__main__':
