@@ -82,7 +82,8 @@ def timed(call):
 def sgemm_rate(folder, sizes):
     numpy_rate = numpy_sgemm_gflops(sizes['sgemm_n'])
     caffe_rate = caffe_sgemm_gflops(folder, sizes['conv_m'], sizes['conv_k'], sizes['conv_positions'])
-    return {'numpy_sgemm_gflops': numpy_rate, 'caffe_sgemm_gflops': caffe_rate, 'best_gflops': max(numpy_rate, caffe_rate)}
+    return {'numpy_sgemm_gflops': numpy_rate, 'caffe_sgemm_gflops': caffe_rate,
+            'best_gflops': max(numpy_rate, caffe_rate)}
 
 
 def parity(ours, reference):
@@ -218,8 +219,8 @@ def targets(median):
                           fcn8s and fcn8s['onnxruntime_over_bound'], TARGET_BOUND, 'x'),
             common.Target('ONNX Runtime / Caffe forward time, %s (1/%.1f)' % (VARIANT, TARGET_SPEEDUP),
                           fcn8s and fcn8s['onnxruntime_over_caffe'], round(1 / TARGET_SPEEDUP, 3), 'x'),
-            common.Target('ONNX Runtime peak RSS, %s forward' % VARIANT, median['memory']['onnxruntime']['peak_rss_mib'],
-                          TARGET_PEAK_MIB, ' MiB'),
+            common.Target('ONNX Runtime peak RSS, %s forward' % VARIANT,
+                          median['memory']['onnxruntime']['peak_rss_mib'], TARGET_PEAK_MIB, ' MiB'),
             common.Target('worst |ONNX Runtime - Caffe| / score range, every net',
                           max(n['worst_over_range'] for n in median['forward'].values()), TARGET_PARITY)]
 
@@ -250,9 +251,10 @@ def rows(median):
                         1 / n['onnxruntime_over_caffe'], n['worst_over_range']),
                     '' if name != VARIANT else 'ORT <= %gx bound, >= %gx faster' % (TARGET_BOUND, TARGET_SPEEDUP)))
     memory, infer = median['memory'], median['infer']
-    out.append(('%s peak RSS, load + forwards' % VARIANT, 'Caffe %.0f MiB, ONNX Runtime %.0f MiB (first session of '
-                'the file, optimising it: %.0f MiB)' % (memory['caffe']['peak_rss_mib'], memory['onnxruntime']['peak_rss_mib'],
-                                                       memory['onnxruntime_first_session']['peak_rss_mib']),
+    out.append(('%s peak RSS, load + forwards' % VARIANT,
+                'Caffe %.0f MiB, ONNX Runtime %.0f MiB (first session of the file, optimising it: %.0f MiB)' % (
+                    memory['caffe']['peak_rss_mib'], memory['onnxruntime']['peak_rss_mib'],
+                    memory['onnxruntime_first_session']['peak_rss_mib']),
                 'ORT <= %d MiB' % TARGET_PEAK_MIB))
     out.append(('%s infer cold / warm per image' % VARIANT, 'Caffe %.3g / %.3g s, ONNX Runtime %.3g / %.3g s' % (
         infer['caffe']['cold_s'], infer['caffe']['warm_per_image_s'], infer['onnxruntime']['cold_s'],

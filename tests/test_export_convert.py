@@ -105,7 +105,8 @@ def one_layer_net(add):
      r"layer 'odd' \(Pooling\): pooling method AVE \(only MAX\)"),
     (lambda x: L.Pooling(x, pool=P.Pooling.MAX, global_pooling=True), r"layer 'odd' \(Pooling\): global pooling"),
     (lambda x: L.LRN(x, norm_region=P.LRN.WITHIN_CHANNEL), r"layer 'odd' \(LRN\): LRN within channels"),
-    (lambda x: L.Scale(x, L.Input(shape=dict(dim=[1, 3])), axis=0), r"layer 'odd' \(Scale\): a scale given as a second bottom"),
+    (lambda x: L.Scale(x, L.Input(shape=dict(dim=[1, 3])), axis=0),
+     r"layer 'odd' \(Scale\): a scale given as a second bottom"),
 ])
 def test_a_layer_without_an_exact_translation_is_an_error_naming_it(add, message):
     proto = one_layer_net(add)
