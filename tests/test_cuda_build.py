@@ -62,7 +62,8 @@ def test_nccl_unique_id_has_all_128_bytes():
     ['-m', 'caffe_fcn.evaluate.score', 'voc-fcn8s', '--weights', 'none.caffemodel', '--gpu', '0'],
     ['-m', 'caffe_fcn.evaluate.infer', 'voc-fcn8s', 'none.jpg', '--weights', 'none.caffemodel', '--out', 'none',
      '--gpu', '0'],
-], ids=['solve', 'solve-gpus', 'chain', 'score', 'infer'])
+    ['-m', 'caffe_fcn.demo', 'run', '--fast', '--out', 'none', '--gpu', '0'],
+], ids=['solve', 'solve-gpus', 'chain', 'score', 'infer', 'demo'])
 def test_gpu_flag_without_a_usable_gpu_is_one_line_not_an_abort(command):
     if gpu_count(CUDA):
         pytest.skip('this machine has a GPU the CUDA build can use')

@@ -1,8 +1,8 @@
 """The embedded demo: the whole FCN pipeline in miniature, offline, on a laptop's CPU.
 
     python -m caffe_fcn.demo data       [--fast] [--data DIR]              make the toy dataset
-    python -m caffe_fcn.demo run        [--fast] [--data DIR] [--out DIR]  every stage, then the report
-    python -m caffe_fcn.demo ablation   [--fast] [--data DIR] [--out DIR]  FCN-32s from random init, report
+    python -m caffe_fcn.demo run        [--fast] [--data DIR] [--out DIR] [--gpu ID]  every stage, then the report
+    python -m caffe_fcn.demo ablation   [--fast] [--data DIR] [--out DIR] [--gpu ID]  FCN-32s from random init
 
 Defaults: --data data/demo, --out runs/demo (--fast: data/demo-fast, runs/demo-fast).
 """
@@ -20,6 +20,7 @@ def main(argv=None):
     parser.add_argument('--fast', action='store_true', help='the tiny configuration the tests run')
     parser.add_argument('--data', metavar='DIR', help='dataset folder (VOC layout)')
     cli.add_out(parser, 'the folder for the runs and the report')
+    cli.add_gpu(parser)
     return cli.run(parser, _demo, argv)
 
 
@@ -33,9 +34,9 @@ def _demo(args):
                          config.min_side, config.max_side)
         return
     if args.command == 'run':
-        pipeline.run(config, data_dir, out_dir)
+        pipeline.run(config, data_dir, out_dir, gpu=args.gpu)
     else:
-        pipeline.run_ablation(config, data_dir, out_dir)
+        pipeline.run_ablation(config, data_dir, out_dir, gpu=args.gpu)
     print(report.write(out_dir, data_dir, command=args.command, seconds=time.time() - start))
 
 

@@ -106,10 +106,10 @@ def background_baseline(data_dir, split, classes):
     return segmentation_metrics(hist)
 
 
-def train_stage(variant, out_dir, weights, log):
+def train_stage(variant, out_dir, weights, log, gpu=None):
     nets = NetFiles.written(variant, os.path.join(out_dir, 'nets', variant.name))
     run_dir = os.path.join(out_dir, variant.name)
-    final = train(variant, nets, out_dir=run_dir, weights=[weights],
+    final = train(variant, nets, out_dir=run_dir, weights=[weights], gpu=gpu,
                   say=lambda text: log('  ' + text.replace('\n', '\n  ')))
     plot = plot_rounds(metrics_log.rounds(metrics_log.read(metrics_log.log_path(run_dir))),
                        os.path.join(run_dir, 'metrics.png'), '%s on demo val' % variant.name)
@@ -139,13 +139,14 @@ def paths(out_dir):
             'timings': os.path.join(out_dir, TIMINGS)}
 
 
-def run(config, data_dir, out_dir, log=print):
-    """Every step of the demo into `out_dir` (which must be empty); returns the Timer."""
+def run(config, data_dir, out_dir, log=print, gpu=None):
+    """Every step of the demo into `out_dir` (which must be empty), on CUDA device `gpu` or the CPU;
+    returns the Timer."""
     out_dir = resolve(out_dir)
     check_fresh(out_dir)
     atomic.check_folder(out_dir, '--out')
     atomic.check_folder(resolve(data_dir), '--data')
-    select_device()
+    select_device(gpu)
     os.makedirs(out_dir, exist_ok=True)
     where = paths(out_dir)
     timer = Timer(where['timings'])
@@ -170,7 +171,7 @@ def run(config, data_dir, out_dir, log=print):
     for stage in config.stages:
         variant = demo_variant(config, stage.head, init, data_dir, mean, classes)
         with timer.step('%s: %d x %d iterations' % (variant.name, stage.rounds, stage.steps), log):
-            nets, weights, _ = train_stage(variant, out_dir, weights, log)
+            nets, weights, _ = train_stage(variant, out_dir, weights, log, gpu)
         init = Init('stage', variant.name)
     chain_plot(out_dir, [stage_name(stage.head) for stage in config.stages], where['chain_plot'])
     with timer.step('baseline: all background on val', log):
@@ -178,22 +179,22 @@ def run(config, data_dir, out_dir, log=print):
     with timer.step('overlays: FCN-8s on %d val images' % config.overlays, log):
         folder = os.path.join(resolve(data_dir), 'JPEGImages')
         images = [os.path.join(folder, name + '.jpg') for name in dataset.image_ids('val', config.overlays)]
-        infer(nets, weights, images, where['overlays'], say=lambda t: log('  ' + t))
+        infer(nets, weights, images, where['overlays'], gpu=gpu, say=lambda t: log('  ' + t))
     return timer
 
 
-def run_ablation(config, data_dir, out_dir, log=print):
+def run_ablation(config, data_dir, out_dir, log=print, gpu=None):
     """FCN-32s from the untrained classifier, for the same iterations as the demo's FCN-32s."""
     out_dir = resolve(out_dir)
     where = paths(out_dir)
     if not os.path.isfile(where['random']):
         raise DemoError('%s does not exist: run the demo first (make demo), whose surgery step writes it'
                         % where['random'])
-    select_device()
+    select_device(gpu)
     timer = Timer(where['timings'])
     mean = dataset.read_manifest(resolve(data_dir))['mean_bgr']
     variant = demo_variant(config, '32s', Init('ilsvrc', RANDOM), data_dir, mean, len(dataset.CLASSES),
                            name=ABLATION)
     with timer.step('%s: %d x %d iterations from random init' % (ABLATION, variant.rounds, variant.steps), log):
-        train_stage(variant, out_dir, where['random'], log)
+        train_stage(variant, out_dir, where['random'], log, gpu)
     return timer
