@@ -12,7 +12,6 @@ from caffe_fcn.data.labels import voc_palette
 from caffe_fcn.evaluate.infer import InferError, infer
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
-from caffe_fcn.surgery import interp
 from caffe_fcn.backend.weights import save_weights
 
 caffe = select_device()
@@ -22,14 +21,7 @@ caffe = select_device()
 def fcn8s(tmp_path_factory):
     """(NetFiles, weights) of a narrow voc-fcn8s twin with random weights and bilinear deconvolutions."""
     folder = tmp_path_factory.mktemp('infer')
-    variant = train_fixtures.voc_twin('voc-fcn8s', train_fixtures.voc_fixture(folder / 'VOC'))
-    nets = NetFiles.written(variant, str(folder / 'voc-fcn8s'))  # named like the variant, for the CLI
-    net = caffe.Net(nets.proto('deploy'), caffe.TEST)
-    rng = np.random.RandomState(0)
-    for blobs in net.params.values():
-        for blob in blobs:
-            blob.data[...] = rng.randn(*blob.data.shape) * 0.3
-    interp(net)
+    nets, net = train_fixtures.random_fcn8s_twin(folder)
     return nets, save_weights(net, str(folder / 'fcn8s-twin.caffemodel'))
 
 

@@ -53,6 +53,7 @@ def random_net(proto, seed=0):
 
 
 def caffe_forward(net, inputs):
+    """{output: array} of one Caffe forward on `inputs` ({blob: array}); the export tests' reference."""
     for name, array in inputs.items():
         net.blobs[name].reshape(*array.shape)
         net.blobs[name].data[...] = array

@@ -6,7 +6,7 @@ Tolerance: the largest |ONNX Runtime - Caffe| over a score map, divided by that 
 under 1e-5. Both engines compute in float32 but sum in other orders (and ORT fuses and reorders
 convolutions), which measures about 2e-7 here; a wrong coefficient, scale, offset or rounding shows
 up far above 1e-5. The argmax (the label map) must agree on every pixel. Each case prints its worst
-difference (pytest -rP shows them). Full-size parity: python -m bench.onnx_engine (its parity figures).
+difference (pytest -rP shows them). Full-size parity: python -m bench.engines (its parity figures).
 """
 import dataclasses
 
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from caffe_fcn.backend import select_device
+from test_export_convert import caffe_forward
 from caffe_fcn.export.runtime import forward, session
 from caffe_fcn.export.variant_model import variant_model
 from caffe_fcn.nets.files import NetFiles
@@ -52,14 +53,6 @@ def random_twin(tmp_path, name, seed=0):
     weights = str(tmp_path / 'twin.caffemodel')
     net.save(weights)
     return nets, weights
-
-
-def caffe_forward(net, inputs):
-    for name, array in inputs.items():
-        net.blobs[name].reshape(*array.shape)
-        net.blobs[name].data[...] = array
-    net.forward()
-    return {name: net.blobs[name].data.copy() for name in net.outputs}
 
 
 def worst_relative_difference(ours, reference):

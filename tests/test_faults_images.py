@@ -19,7 +19,6 @@ from caffe_fcn.evaluate.tiling import BLOB_LIMIT, Plan, largest_count, shapes
 from caffe_fcn.nets.build import net_proto
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
-from caffe_fcn.surgery import interp
 
 caffe = select_device()
 QUIET = dict(say=lambda line: None)
@@ -29,14 +28,7 @@ QUIET = dict(say=lambda line: None)
 def fcn8s(tmp_path_factory):
     """(NetFiles, weights, deploy NetParameter, caffe.Net) of a narrow voc-fcn8s twin with random weights."""
     folder = tmp_path_factory.mktemp('faults-images')
-    variant = train_fixtures.voc_twin('voc-fcn8s', train_fixtures.voc_fixture(folder / 'VOC'))
-    nets = NetFiles.written(variant, str(folder / 'voc-fcn8s'))
-    net = caffe.Net(nets.proto('deploy'), caffe.TEST)
-    rng = np.random.RandomState(0)
-    for blobs in net.params.values():
-        for blob in blobs:
-            blob.data[...] = rng.randn(*blob.data.shape) * 0.3
-    interp(net)
+    nets, net = train_fixtures.random_fcn8s_twin(folder)
     return nets, save_weights(net, str(folder / 'twin.caffemodel')), nets.net_param('deploy'), net
 
 

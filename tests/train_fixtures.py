@@ -51,3 +51,20 @@ def random_fcn_trunk(path, widths=WIDTHS, seed=0):
         weights[...] = rng.randn(*weights.shape) * np.sqrt(2.0 / np.prod(weights.shape[1:]))
         blobs[1].data[...] = 0
     return save_weights(net, str(path))
+
+
+def random_fcn8s_twin(folder):
+    """(NetFiles, caffe.Net) of a narrow voc-fcn8s twin written to `folder`/voc-fcn8s (named like the
+    variant, for the CLIs), its deploy net with random weights (seeded) and bilinear deconvolutions."""
+    from caffe_fcn.backend import select_device
+    from caffe_fcn.nets.files import NetFiles
+    from caffe_fcn.surgery import interp
+    caffe = select_device()
+    nets = NetFiles.written(voc_twin('voc-fcn8s', voc_fixture(folder / 'VOC')), str(folder / 'voc-fcn8s'))
+    net = caffe.Net(nets.proto('deploy'), caffe.TEST)
+    rng = np.random.RandomState(0)
+    for blobs in net.params.values():
+        for blob in blobs:
+            blob.data[...] = rng.randn(*blob.data.shape) * 0.3
+    interp(net)
+    return nets, net

@@ -123,22 +123,18 @@ def _convolution_attributes(layer, param):
     return dict(kernel_shape=kernel, strides=stride, pads=pad + pad, dilations=dilation, group=param.group)
 
 
-def convolution(graph, layer):
+def convolution(graph, layer, op='Conv'):
+    """Convolution as Conv; Deconvolution as ConvTranspose (op), which has Caffe's weight layout
+    (Cin x Cout/group x kh x kw) and output size, stride (in - 1) + dilation (k - 1) + 1 - 2 pad."""
     param = layer.convolution_param
     inputs = [graph.bottom(layer), graph.weight(layer, 0)]
     if param.bias_term:
         inputs.append(graph.weight(layer, 1))
-    graph.node('Conv', inputs, graph.top(layer), layer, **_convolution_attributes(layer, param))
+    graph.node(op, inputs, graph.top(layer), layer, **_convolution_attributes(layer, param))
 
 
 def deconvolution(graph, layer):
-    """Caffe's Deconvolution is ConvTranspose with the same weight layout (Cin x Cout/group x kh x kw)
-    and the same output size, stride (in - 1) + dilation (k - 1) + 1 - 2 pad."""
-    param = layer.convolution_param
-    inputs = [graph.bottom(layer), graph.weight(layer, 0)]
-    if param.bias_term:
-        inputs.append(graph.weight(layer, 1))
-    graph.node('ConvTranspose', inputs, graph.top(layer), layer, **_convolution_attributes(layer, param))
+    convolution(graph, layer, 'ConvTranspose')
 
 
 def relu(graph, layer):
