@@ -117,8 +117,8 @@ def latest_state(run_dir, nets):
 
 
 def run_schedule(run_dir, state, variant):
-    """(rounds, steps, start weights) of the run in `run_dir` from its log, after checking that the
-    solverstate `state` is one of its snapshots."""
+    """(rounds, steps, start weights, the log's last start or resume record) of the run in `run_dir`,
+    after checking that the solverstate `state` is one of its snapshots."""
     log = os.path.join(run_dir, metrics_log.LOG_NAME)
     if not os.path.isfile(log):
         raise SolveError('--resume %s: %s is not a run folder (it has no %s), so the solverstate belongs to no '
@@ -135,19 +135,14 @@ def run_schedule(run_dir, state, variant):
         raise SolveError('--resume %s: the run in %s trains %s, not %s: resume it as python solve.py %s --resume %s'
                          % (state, run_dir, begun[-1].get('variant'), variant.name, named, shown(state)))
     start = [r for r in begun if r['event'] == 'start']
-    return begun[-1]['rounds'], begun[-1]['steps'], start[-1].get('weights') if start else None
+    return begun[-1]['rounds'], begun[-1]['steps'], start[-1].get('weights') if start else None, begun[-1]
 
 
-def run_profile(run_dir, variant, recipe, table, loss_sampling):
+def run_profile(run_dir, last, variant, recipe, table, loss_sampling):
     """(recipe, table, loss sampling) a resume of the run in `run_dir` trains with: the run's own, from
-    its log, where the command line leaves them out (None); one given that differs is refused, since a
-    run resumed under another profile would mix two trainings in one log."""
-    log = os.path.join(run_dir, metrics_log.LOG_NAME)
-    begun = [r for r in metrics_log.read(log, warn=lambda text: None) if r['event'] in ('start', 'resume')] \
-        if os.path.isfile(log) else []
-    if not begun:  # run_schedule says what is wrong with the folder
-        return recipe or DEFAULT_RECIPE, table, 1 if loss_sampling is None else loss_sampling
-    last = begun[-1]
+    `last`, its log's last start or resume record, where the command line leaves them out (None); one
+    given that differs is refused, since a run resumed under another profile would mix two trainings
+    in one log."""
     logged = (last.get('recipe', DEFAULT_RECIPE), last.get('table'), last.get('loss_sampling', 1))
     chosen = (recipe or logged[0], logged[1] if recipe is None and table is None else table,
               logged[2] if loss_sampling is None else loss_sampling)
@@ -281,10 +276,10 @@ def plan_run(variant, nets, out_dir=None, weights=None, rounds=None, steps=None,
         if not os.path.isfile(resume):
             raise SolveError('--resume %s: no such solverstate (snapshots of the run in %s: %s)' % (
                 resume, run_dir, ', '.join(p for _, p in snapshot_states(run_dir)) or 'none'))
-        recipe, table, loss_sampling = run_profile(run_dir, variant, recipe, table, loss_sampling)
-        variant = with_profile(variant, recipe, table)
         snapshots.read_state(resume, variant.name)
-        logged_rounds, logged_steps, logged_weights = run_schedule(run_dir, resume, variant)
+        logged_rounds, logged_steps, logged_weights, last = run_schedule(run_dir, resume, variant)
+        recipe, table, loss_sampling = run_profile(run_dir, last, variant, recipe, table, loss_sampling)
+        variant = with_profile(variant, recipe, table)
         rounds = logged_rounds if rounds is None else rounds
         steps = logged_steps if steps is None else steps
     else:
