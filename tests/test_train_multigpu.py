@@ -16,6 +16,7 @@ from caffe_fcn.data.readers import DataError
 from caffe_fcn.train import multigpu
 from caffe_fcn.train.nccl import params_digest
 from data_net import caffe, data_net
+from test_data_sampling import id_sequence
 
 
 @pytest.fixture
@@ -28,14 +29,6 @@ def solver_rank():
     set_rank(0, 1)
 
 
-def drawn_ids(net, forwards):
-    seen = []
-    for _ in range(forwards):
-        net.forward()
-        seen.append(net.layers[0].current_id)
-    return seen
-
-
 def test_each_rank_reads_every_count_th_id_of_the_training_split(tmp_path, solver_rank):
     fx = write_voc(tmp_path / 'VOC', {'train': 7, 'val': 3}, sizes=((12, 14),))
     ids = fx.splits['train']
@@ -43,7 +36,7 @@ def test_each_rank_reads_every_count_th_id_of_the_training_split(tmp_path, solve
         solver_rank(rank, 3)
         net = data_net(tmp_path, 'voc', dict(fx.params, split='train'))
         assert net.layers[0].ids == ids[rank::3]
-        assert set(drawn_ids(net, 40)) == set(ids[rank::3])
+        assert set(id_sequence(net, 40)) == set(ids[rank::3])
 
 
 def test_other_splits_and_a_single_solver_read_the_whole_split(tmp_path, solver_rank):
