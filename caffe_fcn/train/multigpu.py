@@ -28,7 +28,8 @@ import tempfile
 from caffe_fcn.backend import check_device, import_caffe, select_device
 from caffe_fcn.backend.weights import read_weights
 from caffe_fcn.train import snapshots
-from caffe_fcn.train.nccl import attach_nccl, net_params, params_digest
+from caffe_fcn.surgery.params import net_params
+from caffe_fcn.train.nccl import attach_nccl, params_digest
 from caffe_fcn.train.solve import SolveError, plan_run, run_plan, solver_for_run
 
 

@@ -28,8 +28,3 @@ def params_digest(params):
             digest.update(name.encode())
             digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
     return digest.hexdigest()
-
-
-def net_params(net):
-    """`{layer: [arrays]}` of a caffe.Net's parameters."""
-    return {name: [blob.data for blob in blobs] for name, blobs in net.params.items()}
