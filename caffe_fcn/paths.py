@@ -32,3 +32,9 @@ def default_run_dir(variant_name, profile='heavy'):
 def final_model(run_dir, variant_name):
     """The weights a finished run leaves for the stages after it: <run_dir>/<variant>.caffemodel."""
     return os.path.join(run_dir, variant_name + '.caffemodel')
+
+
+def stage_model(variant_name, profile='heavy'):
+    """The final model of the variant's default run under training `profile`: what the stages after
+    it start from."""
+    return final_model(default_run_dir(variant_name, profile), variant_name)

@@ -21,7 +21,7 @@ from typing import Optional
 from caffe_fcn.data.constants import (CONTEXT_CLASSES, NYUD_CLASSES, SIFTFLOW_GEOMETRIC_CLASSES,
                                       SIFTFLOW_SEMANTIC_CLASSES, VOC_CLASSES, VOC_MEAN_BGR)
 from caffe_fcn.errors import UserError
-from caffe_fcn.paths import default_run_dir, final_model, weights_file
+from caffe_fcn.paths import stage_model, weights_file
 
 DATASETS = ('voc', 'nyud', 'siftflow', 'context')
 HEADS = ('32s', '16s', '8s', '8s-atonce')  # built by caffe_fcn.nets.heads
@@ -107,7 +107,7 @@ class Init:
         for an ILSVRC start, else the final model of each upstream variant's default run under the
         training `profile` (caffe_fcn.train.recipes)."""
         if self.upstream:
-            return [(final_model(default_run_dir(s, profile), s), make_command(s, profile)) for s in self.upstream]
+            return [(stage_model(s, profile), make_command(s, profile)) for s in self.upstream]
         return [(weights_file(s), 'make %s' % s) for s in self.sources]
 
 

@@ -20,7 +20,7 @@ import sys
 from caffe_fcn import atomic, cli
 from caffe_fcn.nets.files import NetFiles
 from caffe_fcn.nets.registry import get_variant
-from caffe_fcn.paths import default_run_dir, final_model
+from caffe_fcn.paths import default_run_dir, stage_model
 from caffe_fcn.train.prerequisites import missing
 from caffe_fcn.train.recipes import DEFAULT as DEFAULT_RECIPE, table_of, with_profile
 from caffe_fcn.train.snapshots import snapshot_states
@@ -33,15 +33,15 @@ def profiled(name, recipe='heavy', table=None):
     return with_profile(get_variant(name), recipe, table)
 
 
-def stage_model(name, recipe='heavy', table=None):
+def trained_stage(name, recipe='heavy', table=None):
     """Where the run of stage `name` under that profile leaves its final model."""
-    return final_model(default_run_dir(name, profiled(name, recipe, table).profile), name)
+    return stage_model(name, profiled(name, recipe, table).profile)
 
 
 def remaining(name, recipe='heavy', table=None):
     """(trained stages it can start from, stages still to train in order) for variant `name`: the
     stages upstream of a trained stage are not needed. Every stage trains under the same profile."""
-    if os.path.exists(stage_model(name, recipe, table)):
+    if os.path.exists(trained_stage(name, recipe, table)):
         return [name], []
     done, todo = [], []
     for source in get_variant(name).init.upstream:
@@ -69,7 +69,7 @@ def _chain(args):
     profile = dict(recipe=recipe, table=table_of(name, recipe, args.table))
     done, todo = remaining(name, **profile)
     for stage in done:
-        print('%s: trained, skipped (%s)' % (stage, os.path.relpath(stage_model(stage, **profile))))
+        print('%s: trained, skipped (%s)' % (stage, os.path.relpath(trained_stage(stage, **profile))))
     variants = [profiled(stage, **profile) for stage in todo]
     runs = {v.name: default_run_dir(v.name, v.profile) for v in variants}
     resumed = [stage for stage in todo if snapshot_states(runs[stage])]

@@ -5,7 +5,7 @@ import importlib
 import os
 
 from caffe_fcn.data.sources import DATASETS
-from caffe_fcn.paths import ROOT, default_run_dir, final_model, resolve
+from caffe_fcn.paths import ROOT, resolve, stage_model
 
 
 def missing(variants, weights=None, start=True, resumed=()):
@@ -18,7 +18,7 @@ def missing(variants, weights=None, start=True, resumed=()):
     for variant in variants:
         for folder, how in missing_data(variant).items():
             datasets.setdefault((folder, how), []).append(variant.name)
-    made = {final_model(default_run_dir(v.name, v.profile), v.name) for v in variants}
+    made = {stage_model(v.name, v.profile) for v in variants}
     for variant in [v for v in variants if v.name not in resumed] if start else ():
         for path, how in start_weights(variant, weights):
             if path not in made and not os.path.isfile(path):
