@@ -34,6 +34,10 @@ def final_model(run_dir, variant_name):
     return os.path.join(run_dir, variant_name + '.caffemodel')
 
 
+#: The file `python -m caffe_fcn.evaluate.upper_bound --out DIR` writes into DIR (read by compare).
+UPPER_BOUND_FILE = 'upper_bound.json'
+
+
 def stage_model(variant_name, profile='heavy'):
     """The final model of the variant's default run under training `profile`: what the stages after
     it start from."""

@@ -29,6 +29,12 @@ def test_listing_the_variants_loads_no_caffe():
     assert len(listed.splitlines()) == 17 and listed.startswith('voc-fcn32s ')  # the release's 15, the paper's 2
 
 
+def test_comparing_runs_with_the_paper_loads_no_caffe():
+    """compare reads logs and published numbers only: it names the upper-bound file through paths, not
+    through evaluate.upper_bound, whose data layers import Caffe."""
+    without_caffe('import caffe_fcn.evaluate.compare')
+
+
 def test_the_fresh_interpreter_check_does_see_caffe():
     done = subprocess.run([sys.executable, '-c', 'import caffe_fcn.nets.build, sys; print("caffe" in sys.modules)'],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)

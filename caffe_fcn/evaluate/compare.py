@@ -18,7 +18,6 @@ from caffe_fcn.train import metrics_log
 from caffe_fcn.train.metrics_log import MetricsLogError
 from caffe_fcn.evaluate.published import (APPENDIX_A, METRICS, RESULTS, profiles_published_for,
                                           published_for, splits_published_for)
-from caffe_fcn.evaluate.upper_bound import RESULTS_NAME
 
 METRIC_LABELS = {'pixel_accuracy': 'pixel accuracy', 'mean_accuracy': 'mean accuracy',
                  'mean_iu': 'mean IU', 'frequency_weighted_iu': 'f.w. IU'}
@@ -146,7 +145,7 @@ def paper_tables():
 
 def _read_bound():
     """{factor: mean IU} from the upper-bound file, or {} without one."""
-    path = paths.resolve(os.path.join(paths.RUNS, 'upper-bound', UPPER_BOUND_SPLIT, RESULTS_NAME))
+    path = paths.resolve(os.path.join(paths.RUNS, 'upper-bound', UPPER_BOUND_SPLIT, paths.UPPER_BOUND_FILE))
     if not os.path.isfile(path):
         return {}
     with open(path) as f:

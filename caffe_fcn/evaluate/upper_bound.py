@@ -33,7 +33,7 @@ from caffe_fcn.evaluate.metrics import fast_hist, segmentation_metrics
 from caffe_fcn.evaluate.published import APPENDIX_A
 from caffe_fcn.evaluate.score import split_layer
 from caffe_fcn.nets.registry import get_variant
-from caffe_fcn.paths import resolve
+from caffe_fcn.paths import UPPER_BOUND_FILE, resolve
 
 VOID = 255
 PAPER_FACTORS = tuple(APPENDIX_A)
@@ -124,18 +124,6 @@ def table(results, factors, variant, output, split):
     return '\n'.join(lines)
 
 
-RESULTS_NAME = 'upper_bound.json'
-
-
-def write_results(out_dir, record):
-    """Write the record to <out_dir>/upper_bound.json, which must not exist yet; returns its path."""
-    path = os.path.join(resolve(out_dir), RESULTS_NAME)
-    if os.path.exists(path):
-        raise UpperBoundError('%s already exists; move it away or name another folder with --out' % path)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    return atomic.write_json(path, record)
-
-
 def main(argv=None):
     parser = cli.parser('python -m caffe_fcn.evaluate.upper_bound', __doc__,
                         'python -m caffe_fcn.evaluate.upper_bound --split seg11valid --factors 128,64,32,16,8,4')
@@ -145,15 +133,14 @@ def main(argv=None):
     parser.add_argument('--data-dir', help="the dataset folder, instead of the data layer's default")
     parser.add_argument('--factors', type=parse_factors, default=list(PAPER_FACTORS),
                         help='downsampling factors, comma-separated (default 128,64,32,16,8,4)')
-    cli.add_out(parser, 'also write the metrics to <DIR>/%s' % RESULTS_NAME)
+    cli.add_out(parser, 'also write the metrics to <DIR>/%s' % UPPER_BOUND_FILE)
     return cli.run(parser, _upper_bound, argv)
 
 
 def _upper_bound(args):
     if not args.split:
         raise UpperBoundError('name the labelled split to bound with --split (e.g. --split seg11valid)')
-    if args.out:
-        atomic.check_folder(resolve(args.out), '--out')
+    results_file = args.out and atomic.check_file_output(os.path.join(resolve(args.out), UPPER_BOUND_FILE), '--out')
     variant = args.variant or get_variant(DEFAULT_VARIANT)
     record = dict(variant=variant.name, split=args.split, data_dir=args.data_dir,
                   method='block majority, nearest upsampling', factors=args.factors, outputs={})
@@ -162,8 +149,9 @@ def _upper_bound(args):
         results = bound(labels, args.factors, o.classes)
         record['outputs'][o.name] = {str(f): results[f] for f in args.factors}
         print(table(results, args.factors, variant, o.name, args.split))
-    if args.out:
-        print('wrote %s' % write_results(args.out, record))
+    if results_file:
+        os.makedirs(os.path.dirname(results_file), exist_ok=True)
+        print('wrote %s' % atomic.write_json(results_file, record))
 
 
 if __name__ == '__main__':
