@@ -11,6 +11,7 @@ image's folder relative to the FOLDER or GLOB it came from; a two-headed variant
 <name>_<head>.png and <name>_<head>_overlay.png. Existing files are never replaced; --skip-done skips
 the images already segmented, so an interrupted run goes on with the same command.
 """
+import collections
 import glob
 import os
 import sys
@@ -120,15 +121,19 @@ def _fixed_prefix(pattern):
     return os.sep.join(parts) or '.'
 
 
-def output_paths(out_dir, image_path, outputs, relative=None):
+def output_paths(out_dir, image_path, outputs, relative=None, stems=None):
     """{output name: (label PNG, overlay PNG)} for one image, under its relative folder in `out_dir`.
     Outputs are named after the image's stem, with its extension kept (photo_jpg) when another image
-    beside it on disk has the same stem, so that photo.jpg and photo.png never share outputs."""
+    beside it on disk has the same stem, so that photo.jpg and photo.png never share outputs. `stems`
+    ({folder: Counter of its image stems}, filled here) lets many images of one folder share one listing."""
     relative = relative or os.path.basename(image_path)
     stem, extension = os.path.splitext(os.path.basename(relative))
     folder = os.path.dirname(os.path.abspath(image_path))
-    siblings = [n for n in os.listdir(folder) if os.path.splitext(n)[0] == stem and n.lower().endswith(IMAGE_EXTENSIONS)]
-    if len(siblings) > 1:
+    stems = {} if stems is None else stems
+    if folder not in stems:
+        stems[folder] = collections.Counter(os.path.splitext(n)[0] for n in os.listdir(folder)
+                                            if n.lower().endswith(IMAGE_EXTENSIONS))
+    if stems[folder][stem] > 1:
         stem += '_' + extension.lstrip('.')
     base = os.path.join(out_dir, os.path.dirname(relative))
     paths = {}
@@ -148,13 +153,15 @@ def infer(nets, weights, images, out_dir, gpu=None, extra_layers=False, skip_don
     variant = nets.variant
     mean = colour_mean(variant)
     atomic.check_folder(out_dir, '--out')
-    plans = [(image, output_paths(out_dir, image, variant.outputs, relative)) for image, relative in expand_inputs(images)]
+    stems = {}
+    plans = [(image, output_paths(out_dir, image, variant.outputs, relative, stems))
+             for image, relative in expand_inputs(images)]
     targets = [p for _, paths in plans for pair in paths.values() for p in pair]
     if len(set(targets)) != len(targets):
         twice = sorted({p for p in targets if targets.count(p) > 1})
         raise InferError('two inputs would write %s; give them separate folders' % ', '.join(twice))
     if skip_done:
-        done = [image for image, paths in plans if all(os.path.exists(p) for pair in paths.values() for p in pair)]
+        done = {image for image, paths in plans if all(os.path.exists(p) for pair in paths.values() for p in pair)}
         plans = [(image, paths) for image, paths in plans if image not in done]
         if done:
             say('%d image(s) already segmented in %s, skipped' % (len(done), out_dir))
