@@ -37,6 +37,13 @@ class BenchError(UserError, RuntimeError):
 
 # ---- the machine ----------------------------------------------------------------------------
 
+def timed(call):
+    """Wall seconds of one call()."""
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
 def cpu_model():
     return cpu_model_name() or platform.processor() or 'unknown'
 

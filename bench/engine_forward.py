@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from bench.common import timed
 from bench.peak_rss import report_line
 from caffe_fcn import cli
 from caffe_fcn.export.engine import ENGINES
@@ -40,12 +41,6 @@ def onnx_forwards(model, size, forwards, settings):
     inputs = {i.name: rng.standard_normal((1, i.shape[1], size, size), dtype=np.float32) for i in sess.get_inputs()}
     loaded = time.perf_counter() - start
     return loaded, [timed(lambda: forward(sess, inputs)) for _ in range(forwards)]
-
-
-def timed(call):
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
 
 
 def main(argv=None):

@@ -38,7 +38,7 @@ from bench.flops import net_flops
 from bench.infer import last_written, read_through, write_images
 from bench.nets import bench_variant, fill_inputs, load_net, randomize, set_input_size, write_net
 from bench.throughput import FULL as THROUGHPUT_FULL, QUICK as THROUGHPUT_QUICK, QUICK_VARIANTS
-from bench.throughput import caffe_sgemm_gflops, numpy_sgemm_gflops
+from bench.throughput import sgemm_rate
 from caffe_fcn.backend.weights import save_weights
 from caffe_fcn.evaluate.score import score
 from caffe_fcn.export import engine
@@ -73,19 +73,6 @@ def ordered(run):
     return ENGINES if run % 2 == 0 else ENGINES[::-1]
 
 
-def timed(call):
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
-
-
-def sgemm_rate(folder, sizes):
-    numpy_rate = numpy_sgemm_gflops(sizes['sgemm_n'])
-    caffe_rate = caffe_sgemm_gflops(folder, sizes['conv_m'], sizes['conv_k'], sizes['conv_positions'])
-    return {'numpy_sgemm_gflops': numpy_rate, 'caffe_sgemm_gflops': caffe_rate,
-            'best_gflops': max(numpy_rate, caffe_rate)}
-
-
 def parity(ours, reference):
     return {'worst_over_range': float(np.abs(ours - reference).max() / np.ptp(reference)),
             'argmax_agreement': float((ours.argmax(axis=1) == reference.argmax(axis=1)).mean())}
@@ -107,7 +94,7 @@ def deploy_forward(folder, name, args, size, rate, run):
         sides[side]()  # warm-up: allocation, and ONNX Runtime's first-run planning
     for _ in range(args.repeats):
         for side in ordered(run):
-            best[side] = min(best.get(side, float('inf')), timed(sides[side]))
+            best[side] = min(best.get(side, float('inf')), common.timed(sides[side]))
     got = forward(sess, inputs)
     checks = {blob: parity(got[blob], net.blobs[blob].data) for blob in net.outputs}
     bound = flops / (rate * 1e9)

@@ -7,7 +7,6 @@ to run, after one untimed warm-up forward.
 """
 import sys
 import tempfile
-import time
 
 from bench import common
 from bench.fixtures import VOC_IMAGE, fixture_variant
@@ -18,12 +17,6 @@ VARIANT = 'voc-fcn8s'
 TARGET_RATIO = 1.05
 FULL = dict(images=5, size=VOC_IMAGE)
 QUICK = dict(images=3, size=(75, 100))
-
-
-def timed(call):
-    start = time.perf_counter()
-    call()
-    return time.perf_counter() - start
 
 
 def measure(run, quick, images, size):
@@ -38,7 +31,7 @@ def measure(run, quick, images, size):
                 net.forward()
         sides = {'score': lambda: score(net, variant.outputs), 'forwards': forwards}
         order = ['score', 'forwards'] if run % 2 == 0 else ['forwards', 'score']
-        seconds = {side: timed(sides[side]) for side in order}
+        seconds = {side: common.timed(sides[side]) for side in order}
     return {'images': images, 'score_s': seconds['score'], 'forwards_s': seconds['forwards'],
             'score_per_image_s': seconds['score'] / images, 'forward_per_image_s': seconds['forwards'] / images,
             'score_over_forwards': seconds['score'] / seconds['forwards']}
